@@ -1,0 +1,159 @@
+# pidone — one entry point: deps, build, initrd, check, qemu-check, demo, bench, fuzz.
+#
+# Three builds of the same sources:
+#   product  build/pidone      musl-gcc, static, -Os, stripped (the guest's /init)
+#   host     build/pidonectl   the system compiler + glibc (host-side client)
+#   test     build/test/...    glibc + AddressSanitizer/UBSan + cmocka
+# Generated protobuf-c code goes to build/gen; the musl static libraries to build/sysroot.
+
+VERSION     := 0.1.0
+BUILD       := build
+SYSROOT     := $(BUILD)/sysroot
+GEN         := $(BUILD)/gen
+KHEADERS    := $(BUILD)/kheaders
+DEPS_STAMP  := $(BUILD)/.deps-done
+
+MUSL_CC     ?= musl-gcc
+HOST_CC     ?= cc
+FUZZ_CC     ?= clang
+
+WARN        := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+               -Wno-format-truncation
+CSTD        := -std=gnu11 -D_GNU_SOURCE -DPD_VERSION='"$(VERSION)"'
+INCS        := -I. -I$(GEN)
+
+# --- sources ---------------------------------------------------------------------------
+PROTO_DIR   := agent/proto
+PROTOS      := $(shell find $(PROTO_DIR) -name '*.proto' 2>/dev/null | sort)
+PROTO_C     := $(patsubst $(PROTO_DIR)/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
+PROTO_H     := $(PROTO_C:.c=.h)
+
+# Everything of the agent except its main(): linked into pidone and into the unit tests.
+AGENT_SRCS  := $(sort $(wildcard init/*.c agent/*.c agent/ttrpc/*.c agent/rpc/*.c agent/sandbox/*.c \
+                 agent/container/*.c))
+AGENT_SRCS  := $(filter-out agent/main.c,$(AGENT_SRCS))
+MAIN_SRC    := agent/main.c
+# The ttRPC client side: pidonectl, the integration test programs and the benchmarks.
+CLIENT_SRCS := agent/error.c agent/log.c agent/ttrpc/frame.c agent/ttrpc/address.c \
+               $(wildcard agent/ttrpc/client.c)
+CTL_SRCS    := $(sort $(wildcard agent/ctl/*.c)) $(CLIENT_SRCS)
+ITEST_PROGS := $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c))
+UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(wildcard tests/unit/test_*.c))
+TEST_HELPERS:= $(wildcard tests/unit/helpers/*.c)
+
+# --- flags -----------------------------------------------------------------------------
+PROD_CFLAGS := $(CSTD) $(WARN) -Os -ffunction-sections -fdata-sections -isystem $(KHEADERS) \
+               -I$(SYSROOT)/include $(INCS)
+PROD_LDFLAGS:= -static -Wl,--gc-sections -s -L$(SYSROOT)/lib
+PROD_LIBS   := -lprotobuf-c -lcap-ng -lseccomp
+HOST_CFLAGS := $(CSTD) $(WARN) -O2 -g $(INCS)
+HOST_LIBS   := -lprotobuf-c
+TEST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -DPD_TESTING $(INCS) -Itests/unit
+TEST_LIBS   := -lprotobuf-c -lcap-ng -lseccomp -lcmocka
+
+.PHONY: all deps proto check unit integration fuzz-check qemu-check demo bench fuzz clean \
+        initrd size
+all: $(BUILD)/pidone $(BUILD)/pidonectl initrd size
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	bash scripts/deps.sh $(BUILD)
+	@touch $@
+
+# --- protobuf-c ------------------------------------------------------------------------
+proto: $(PROTO_C)
+$(GEN)/.proto-done: $(PROTOS) | $(DEPS_STAMP)
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -I$(PROTO_DIR) $(patsubst $(PROTO_DIR)/%,%,$(PROTOS))
+	@touch $@
+$(PROTO_C) $(PROTO_H): $(GEN)/.proto-done
+
+# --- product build (musl, static) ------------------------------------------------------
+PROD_OBJS := $(patsubst %.c,$(BUILD)/musl/%.o,$(AGENT_SRCS) $(MAIN_SRC)) \
+             $(patsubst $(GEN)/%.c,$(BUILD)/musl/gen/%.o,$(PROTO_C))
+$(BUILD)/musl/gen/%.o: $(GEN)/%.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(PROD_CFLAGS) -Wno-error -MMD -c $< -o $@
+$(BUILD)/musl/%.o: %.c $(GEN)/.proto-done | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(PROD_CFLAGS) -MMD -c $< -o $@
+$(BUILD)/pidone: $(PROD_OBJS)
+	$(MUSL_CC) $(PROD_LDFLAGS) -o $@ $^ $(PROD_LIBS)
+
+size: $(BUILD)/pidone
+	@file $(BUILD)/pidone | grep -q 'statically linked' || \
+	  { echo "error: build/pidone is not statically linked"; exit 1; }
+	@echo "pidone: $$(stat -c %s $(BUILD)/pidone) bytes, static"
+	@[ ! -f $(BUILD)/pidone-initrd.img ] || \
+	  echo "initrd: $$(stat -c %s $(BUILD)/pidone-initrd.img) bytes"
+
+# --- host client (glibc) ---------------------------------------------------------------
+HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CTL_SRCS)) \
+             $(patsubst $(GEN)/%.c,$(BUILD)/host/gen/%.o,$(PROTO_C))
+$(BUILD)/host/gen/%.o: $(GEN)/%.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -Wno-error -MMD -c $< -o $@
+$(BUILD)/host/%.o: %.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -c $< -o $@
+$(BUILD)/pidonectl: $(HOST_OBJS)
+	$(HOST_CC) -o $@ $^ $(HOST_LIBS)
+
+CLIENT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CLIENT_SRCS)) \
+               $(patsubst $(GEN)/%.c,$(BUILD)/host/gen/%.o,$(PROTO_C))
+$(BUILD)/itest/%: $(BUILD)/host/tests/integration/%.o $(CLIENT_OBJS)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -o $@ $^ $(HOST_LIBS)
+
+# The test payload: a static multi-call program for test rootfs (tests/payload/pdtest.c).
+$(BUILD)/pdtest: tests/payload/pdtest.c | $(DEPS_STAMP)
+	$(MUSL_CC) -static -Os -s $(WARN) -o $@ $<
+
+# --- initrd ----------------------------------------------------------------------------
+initrd: $(BUILD)/pidone-initrd.img
+$(BUILD)/pidone-initrd.img: $(BUILD)/pidone rootfs/mkinitrd.sh $(wildcard rootfs/*.list)
+	bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
+
+# --- tests -----------------------------------------------------------------------------
+TEST_OBJS := $(patsubst %.c,$(BUILD)/test/obj/%.o,$(AGENT_SRCS) $(TEST_HELPERS)) \
+             $(patsubst $(GEN)/%.c,$(BUILD)/test/obj/gen/%.o,$(PROTO_C))
+$(BUILD)/test/obj/gen/%.o: $(GEN)/%.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(TEST_CFLAGS) -Wno-error -MMD -c $< -o $@
+$(BUILD)/test/obj/%.o: %.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(TEST_CFLAGS) -MMD -c $< -o $@
+$(BUILD)/test/%: $(BUILD)/test/obj/tests/unit/%.o $(TEST_OBJS)
+	$(HOST_CC) $(TEST_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+unit: $(UNIT_TESTS)
+	@bash tests/run-unit.sh $(UNIT_TESTS)
+
+integration: $(BUILD)/pidone $(BUILD)/pidonectl $(BUILD)/pdtest $(ITEST_PROGS)
+	@bash tests/integration/run.sh $(BUILD)
+
+fuzz-check:
+	@bash fuzz/run.sh short
+
+qemu-check: all
+	@bash qemu-tests/run.sh $(BUILD)
+
+# Every test: unit (ASan/UBSan), host integration, a short fuzz run, the QEMU boot test.
+check: unit integration fuzz-check qemu-check
+
+# The main job: build the initrd, boot it in QEMU, call it over ttRPC.
+demo: all
+	@bash qemu-tests/demo.sh $(BUILD)
+
+bench: all
+	@bash bench/run.sh $(BUILD)
+
+fuzz:
+	@bash fuzz/run.sh long
+
+clean:
+	rm -rf $(BUILD)/musl $(BUILD)/host $(BUILD)/test $(GEN) $(BUILD)/pidone \
+	       $(BUILD)/pidonectl $(BUILD)/pidone-initrd.img
+
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
