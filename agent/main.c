@@ -1,0 +1,154 @@
+/* pidone: pid 1 of the guest and the Kata agent, in one process.
+ *
+ *   pid 1:     boot (mounts, cmdline, cgroups, modules, console), serve ttRPC on the
+ *              configured transport, and on DestroySandbox / SIGTERM / SIGPWR power off.
+ *   otherwise: serve on --server-addr (host tests, benchmarks); no boot work. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/log.h"
+#include "agent/proctable.h"
+#include "agent/container/rootfs.h"
+#include "agent/rpc/rpc.h"
+#include "agent/statecmd.h"
+#include "agent/ttrpc/transport.h"
+#include "init/boot.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: pidone [--server-addr ADDR] [--log-level LEVEL] [--version]\n"
+		     "  ADDR: vsock://CID:PORT | unix:///path | unix://@name | serial://PORTNAME\n"
+		     "  As pid 1 the options come from the kernel command line (agent.*).\n");
+}
+
+static int parse_args(int argc, char **argv, struct pd_config *cfg)
+{
+	static const struct option opts[] = {
+		{"server-addr", required_argument, NULL, 'a'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "a:l:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			snprintf(cfg->server_addr, sizeof(cfg->server_addr), "%s", optarg);
+			break;
+		case 'l': {
+			int lvl = pd_log_level_parse(optarg);
+			if (lvl < 0) {
+				fprintf(stderr, "pidone: unknown log level '%s'\n", optarg);
+				return -1;
+			}
+			cfg->log_level = lvl;
+			break;
+		}
+		case 'V':
+			printf("pidone %s (api version %s)\n", PD_VERSION, PD_API_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void on_child(void *data)
+{
+	pd_proctable_reap();
+}
+
+static void on_terminate(void *data, int signo)
+{
+	struct pd_agent *agent = data;
+	pd_agent_request_stop(agent, 0, signo == SIGTERM ? "SIGTERM" : strsignal(signo));
+}
+
+/* Open what we serve on and hand it to the server. */
+static int serve_on(struct pd_agent *agent, struct pd_error *err)
+{
+	const char *text = agent->cfg.server_addr[0] ? agent->cfg.server_addr
+						     : pd_transport_default_addr();
+	struct pd_addr addr;
+	if (pd_addr_parse(text, &addr, err) < 0)
+		return -1;
+	if (addr.kind == PD_ADDR_SERIAL) {
+		int fd = pd_serial_open(addr.path, err);
+		if (fd < 0 || pd_server_add_serial(agent->server, fd, err) < 0)
+			return pd_error_wrap(err, "serve on %s", text);
+	} else {
+		int fd = pd_transport_listen(&addr, err);
+		if (fd < 0 || pd_server_add_listener(agent->server, fd, err) < 0)
+			return pd_error_wrap(err, "serve on %s", text);
+	}
+	char desc[512];
+	pd_config_describe(&agent->cfg, desc, sizeof(desc));
+	pd_info("pidone serving", "version=%s pid1=%d addr=%s %s", PD_VERSION, agent->is_pid1,
+		text, desc);
+	return 0;
+}
+
+static int setup(struct pd_agent *agent, struct pd_error *err)
+{
+	const struct pd_service *services;
+	unsigned n_services;
+	pd_proctable_init();
+	if (pd_loop_init(&agent->loop, err) < 0)
+		return -1;
+	agent->signals = (struct pd_signals){
+		.on_child = on_child, .on_terminate = on_terminate, .data = agent,
+		.is_pid1 = agent->is_pid1};
+	if (pd_signals_open(&agent->signals, &agent->loop, err) < 0)
+		return -1;
+	if (pd_rpc_services(agent, &services, &n_services, err) < 0)
+		return -1;
+	pd_sandbox_init(&agent->sandbox, &agent->loop, agent->cfg.container_pipe_size);
+	agent->sandbox.no_pivot = pd_rootfs_is_initramfs();
+	pd_rpc_sandbox_init(agent);
+	agent->server = pd_server_new(&agent->loop, services, n_services, err);
+	if (!agent->server)
+		return -1;
+	return serve_on(agent, err);
+}
+
+int main(int argc, char **argv)
+{
+	static struct pd_agent agent;
+	struct pd_error err;
+	sigset_t old;
+
+	pd_signals_block_all(&old); /* before anything: signals only through the signalfd */
+	pd_error_clear(&err);
+	agent.is_pid1 = getpid() == 1;
+	pd_config_defaults(&agent.cfg);
+	if (agent.is_pid1) {
+		if (pd_boot_early(&agent.cfg, &err) < 0) {
+			pd_error_log("boot failed", "err=\"%s\"", err.msg);
+			pd_shutdown(1);
+		}
+	} else {
+		if (argc > 1 && (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "state") == 0))
+			return pd_state_cmd(argc - 1, argv + 1); /* runc-style views of state.json */
+		if (parse_args(argc, argv, &agent.cfg) < 0)
+			return 2;
+		pd_log_set_level(agent.cfg.log_level);
+		pd_boot_host();
+	}
+	if (setup(&agent, &err) < 0 || pd_loop_run(&agent.loop, &err) < 0) {
+		pd_error_log("agent failed", "err=\"%s\"", err.msg);
+		pd_shutdown(1);
+	}
+	pd_server_free(agent.server);
+	pd_shutdown(agent.exit_status);
+}

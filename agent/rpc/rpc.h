@@ -1,0 +1,39 @@
+/* RPC handlers, one file per area of the API. Each area exports a table of
+ * {method name, handler}; table.c lays them out in the order of the service descriptors
+ * so that every method of the proto has a row, built or not. */
+#ifndef PD_RPC_H
+#define PD_RPC_H
+
+#include "agent/agent.h"
+#include "agent/ttrpc/server.h"
+
+struct pd_rpc_entry {
+	const char *method;
+	pd_rpc_fn fn;
+};
+
+/* Area tables, each ended by {NULL, NULL}. */
+extern const struct pd_rpc_entry pd_rpc_health[];
+extern const struct pd_rpc_entry pd_rpc_sandbox[];
+extern const struct pd_rpc_entry pd_rpc_container[];
+extern const struct pd_rpc_entry pd_rpc_process[];
+extern const struct pd_rpc_entry pd_rpc_stream[];
+
+/* Wire the sandbox's events to the handlers (call once at start). */
+void pd_rpc_sandbox_init(struct pd_agent *agent);
+/* Events from the sandbox, in the handlers' files. */
+void pd_rpc_process_exited(struct pd_task *t);
+void pd_rpc_container_task_exited(struct pd_container *ctr);
+
+/* Build the services the agent answers (grpc.Health, grpc.AgentService). The arrays are
+ * allocated once for the life of the process. */
+int pd_rpc_services(struct pd_agent *agent, const struct pd_service **services, unsigned *n,
+		    struct pd_error *err);
+
+/* The agent of a call. */
+static inline struct pd_agent *pd_call_agent(const struct pd_call *call)
+{
+	return call->ctx;
+}
+
+#endif

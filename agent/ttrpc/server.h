@@ -1,0 +1,88 @@
+/* The ttRPC server: connections, frames → calls → handlers → responses.
+ *
+ * One thread. A handler either answers at once (pd_call_reply / pd_call_fail and return
+ * 0, or return -1 with err and the server answers) or keeps the call (return
+ * PD_RPC_PARKED) and answers later, when its event comes: a process exit, output, an OOM.
+ * A parked call belongs to its connection: if the connection goes (or a virtio-serial host
+ * detaches) or its timeout_nano passes, the server calls the call's on_cancel so its owner
+ * unlinks it, then frees it. */
+#ifndef PD_TTRPC_SERVER_H
+#define PD_TTRPC_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "agent/error.h"
+#include "agent/list.h"
+#include "agent/loop.h"
+#include "agent/ttrpc/frame.h"
+
+#define PD_RPC_PARKED 1
+
+struct pd_call;
+struct pd_server;
+
+typedef int (*pd_rpc_fn)(struct pd_call *call, const ProtobufCMessage *req, struct pd_error *err);
+
+/* A service the server answers, with one handler per method of its descriptor, in the
+ * descriptor's order (NULL = not built yet: UNIMPLEMENTED naming the method). */
+struct pd_service {
+	const ProtobufCServiceDescriptor *desc;
+	const pd_rpc_fn *handlers;
+	void *ctx; /* handed to every handler as call->ctx */
+};
+
+struct pd_call {
+	struct pd_conn *conn;
+	uint32_t stream_id;
+	const ProtobufCMethodDescriptor *method;
+	const char *service;
+	void *ctx;
+	int64_t deadline_ns; /* CLOCK_MONOTONIC, 0 = none */
+	bool parked;
+	bool done;
+	struct pd_list conn_node; /* in the connection's list of parked calls */
+	/* For the owner of a parked call: */
+	void (*on_cancel)(struct pd_call *call);
+	struct pd_list owner_node;
+	void *owner_data;
+};
+
+/* CLOCK_MONOTONIC in ns: the clock of call deadlines. */
+int64_t pd_now_ns(void);
+
+/* Answer the call with reply (NULL = empty message); frees a parked call. */
+void pd_call_reply(struct pd_call *call, const ProtobufCMessage *reply);
+/* Answer the call with an error status; frees a parked call. */
+void pd_call_fail(struct pd_call *call, const struct pd_error *err);
+
+struct pd_server_limits {
+	unsigned max_conns;          /* accepted connections at once */
+	unsigned max_calls_per_conn; /* parked calls per connection */
+	size_t max_outq;             /* queued reply bytes before a connection stops being read */
+};
+
+struct pd_server *pd_server_new(struct pd_loop *loop, const struct pd_service *services,
+				unsigned n_services, struct pd_error *err);
+void pd_server_free(struct pd_server *srv);
+
+/* Serve on a listening socket (unix or vsock); the server owns fd from now on. */
+int pd_server_add_listener(struct pd_server *srv, int fd, struct pd_error *err);
+/* Serve on a virtio-serial port fd: one byte stream, no accept; the server owns fd. */
+int pd_server_add_serial(struct pd_server *srv, int fd, struct pd_error *err);
+
+/* Stop once every queued reply is written (or after a short grace time): the caller's
+ * on_stop runs from the loop. Used by DestroySandbox so its own reply reaches the host. */
+void pd_server_stop_after_flush(struct pd_server *srv, void (*on_stop)(void *), void *data);
+
+/* Counters for logs and metrics. */
+struct pd_server_stats {
+	uint64_t calls;
+	uint64_t errors;
+	unsigned conns;
+	unsigned parked;
+};
+void pd_server_get_stats(const struct pd_server *srv, struct pd_server_stats *st);
+
+#endif
