@@ -1,0 +1,140 @@
+/* Runs in the freshly cloned process. Order matters:
+ *   1. default signal dispositions, empty mask (we inherit the agent's blocked set)
+ *   2. join the namespaces that have paths (sandbox ipc/uts; an exec: all of the container's)
+ *   3. hostname in a new uts namespace
+ *   4. init: the rootfs (mounts, devices, pivot); exec: enter the container's root
+ *   5. stdio, new session, controlling tty
+ *   6. user, groups, capabilities, rlimits, no_new_privs, cwd (pd_process_setup)
+ *   7. READY, wait for START, exec
+ * Any failure goes back to the agent as an error message naming the step; then _exit. */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "agent/container/process.h"
+#include "agent/container/rootfs.h"
+#include "agent/container/sync.h"
+#include "agent/signals.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+__attribute__((noreturn)) static void fail(int sync_fd, const struct pd_error *err)
+{
+	struct pd_sync_msg msg;
+	pd_sync_from_error(&msg, err);
+	pd_sync_send(sync_fd, &msg, NULL);
+	_exit(127);
+}
+
+static int join_path(int type, const char *path, struct pd_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pd_error_errno(err, errno, "open %s namespace %s", pd_ns_proc_name(type), path);
+	int rc = setns(fd, pd_ns_clone_flag(type));
+	int e = errno;
+	close(fd);
+	if (rc < 0)
+		return pd_error_errno(err, e, "join %s namespace %s", pd_ns_proc_name(type), path);
+	return 0;
+}
+
+/* init: namespaces given by path (the mount namespace is always new for a container). */
+static int join_init_namespaces(const struct pd_container_config *cfg, struct pd_error *err)
+{
+	for (int t = 0; t < PD_NS_COUNT; t++) {
+		if (!cfg->ns[t].enabled || !cfg->ns[t].path || t == PD_NS_MNT || t == PD_NS_PID)
+			continue;
+		if (join_path(t, cfg->ns[t].path, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* exec: every pinned namespace of the container, the mount namespace last (after it, the
+ * paths we could open are the container's), then the container's root. */
+static int join_container(const struct pd_spawn_request *req, struct pd_error *err)
+{
+	static const int order[] = {PD_NS_USER, PD_NS_IPC, PD_NS_UTS, PD_NS_NET, PD_NS_CGROUP,
+				    PD_NS_MNT};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		int t = order[i];
+		if (req->ns_fds[t] >= 0 && setns(req->ns_fds[t], pd_ns_clone_flag(t)) < 0)
+			return pd_error_errno(err, errno, "join the container's %s namespace",
+					      pd_ns_proc_name(t));
+	}
+	if (fchdir(req->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return pd_error_errno(err, errno, "enter the container's root");
+	return 0;
+}
+
+static int setup_stdio(const struct pd_spawn_request *req, struct pd_error *err)
+{
+	int null = -1;
+	for (int i = 0; i < 3; i++) {
+		int fd = req->stdio[i];
+		if (fd < 0) {
+			if (null < 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+				return pd_error_errno(err, errno, "open /dev/null");
+			fd = null;
+		}
+		if (dup2(fd, i) < 0)
+			return pd_error_errno(err, errno, "dup2 stdio %d", i);
+	}
+	/* A non-root process must be able to reopen its stdio (/dev/stdout is
+	 * /proc/self/fd/1): give it the pipes or the tty. */
+	for (int i = 0; i < 3 && req->proc->uid != 0; i++)
+		if (req->stdio[i] >= 0 && fchown(i, req->proc->uid, req->proc->gid) < 0 && errno != EPERM)
+			return pd_error_errno(err, errno, "chown stdio %d", i);
+	if (setsid() < 0)
+		return pd_error_errno(err, errno, "setsid");
+	if (req->proc->terminal && ioctl(0, TIOCSCTTY, 0) < 0)
+		return pd_error_errno(err, errno, "set the controlling terminal");
+	return 0;
+}
+
+static int set_up(const struct pd_spawn_request *req, struct pd_error *err)
+{
+	const struct pd_container_config *cfg = req->cfg;
+	if (req->init) {
+		if (join_init_namespaces(cfg, err) < 0)
+			return -1;
+		if (cfg->hostname && cfg->ns[PD_NS_UTS].enabled && !cfg->ns[PD_NS_UTS].path &&
+		    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+			return pd_error_errno(err, errno, "sethostname %s", cfg->hostname);
+		if (pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
+			return -1;
+	} else if (join_container(req, err) < 0) {
+		return -1;
+	}
+	if (setup_stdio(req, err) < 0)
+		return -1;
+	return pd_process_setup(req->proc, err);
+}
+
+void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
+{
+	struct pd_error err;
+	pd_error_clear(&err);
+	pd_signals_reset_for_child();
+	/* Nothing of the agent's survives the exec, whatever its creator forgot. */
+	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (set_up(req, &err) < 0)
+		fail(sync_fd, &err);
+	struct pd_sync_msg msg = {.kind = PD_SYNC_READY};
+	if (pd_sync_send(sync_fd, &msg, &err) < 0)
+		_exit(127);
+	if (pd_sync_recv(sync_fd, -1, &msg, &err) < 0 || msg.kind != PD_SYNC_START)
+		_exit(127); /* the agent abandoned us */
+	pd_process_exec(req->proc, &err);
+	fail(sync_fd, &err);
+}

@@ -1,0 +1,120 @@
+/* A container's configuration as the engine sees it: built once from the OCI spec of a
+ * CreateContainer (or ExecProcess) request, checked, and never a protobuf type. All memory
+ * belongs to one arena (config->arena); nothing here is freed on its own.
+ *
+ * Paths: rootfs is absolute on the guest; mount destinations, device paths, masked and
+ * readonly paths are absolute paths INSIDE the container, clean (no "." or ".." parts, no
+ * "//"), resolved under the rootfs without following symlinks out of it. */
+#ifndef PD_CONTAINER_CONFIG_H
+#define PD_CONTAINER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent/arena.h"
+
+#define PD_ID_MAX 128 /* container and exec ids */
+
+/* Limits on what one request may ask for (a request is at most 4 MiB anyway). */
+#define PD_MAX_MOUNTS   512
+#define PD_MAX_DEVICES  512
+#define PD_MAX_ENV      4096
+#define PD_MAX_ARGS     4096
+#define PD_MAX_PATHS    512 /* masked, readonly */
+#define PD_MAX_GIDS     256
+#define PD_MAX_RLIMITS  32
+#define PD_CONFIG_BYTES (8u << 20) /* arena cap per container config */
+
+enum pd_ns_type {
+	PD_NS_MNT,
+	PD_NS_PID,
+	PD_NS_NET,
+	PD_NS_IPC,
+	PD_NS_UTS,
+	PD_NS_USER,
+	PD_NS_CGROUP,
+	PD_NS_COUNT,
+};
+
+struct pd_namespace {
+	bool enabled; /* listed in the spec: the container gets this namespace */
+	char *path;   /* join this one (e.g. /var/run/sandbox-ns/ipc); NULL = a new one */
+};
+
+struct pd_mount {
+	char *destination;     /* absolute, inside the container */
+	char *source;          /* for binds: absolute guest path */
+	char *type;            /* "proc", "tmpfs", "bind" (or NULL with a bind option) ... */
+	unsigned long flags;   /* MS_* from the options (MS_BIND|MS_REC for rbind) */
+	unsigned long propagation; /* MS_PRIVATE / MS_SLAVE / MS_SHARED / MS_UNBINDABLE (|MS_REC), 0 */
+	char *data;            /* the options that are not flags, comma-joined, or NULL */
+	bool bind;             /* bind or rbind */
+};
+
+struct pd_device {
+	char *path;   /* absolute, under /dev */
+	char type;    /* 'c', 'b', 'u' (= 'c'), 'p' */
+	int64_t major, minor;
+	uint32_t file_mode; /* permission bits; 0 = 0666 */
+	uint32_t uid, gid;
+};
+
+struct pd_rlimit {
+	int resource; /* RLIMIT_* */
+	uint64_t soft, hard;
+};
+
+/* Capability sets as bitmasks of capability numbers (CAP_CHOWN = bit 0 ...). */
+struct pd_caps {
+	uint64_t bounding, effective, inheritable, permitted, ambient;
+};
+
+struct pd_process_config {
+	bool terminal;
+	unsigned short rows, cols; /* console size, 0 = leave */
+	uid_t uid;
+	gid_t gid;
+	gid_t *additional_gids;
+	size_t n_additional_gids;
+	char **args; /* NULL-terminated, n_args >= 1 */
+	size_t n_args;
+	char **env; /* NULL-terminated "K=V" */
+	size_t n_env;
+	char *cwd; /* absolute, inside the container; "/" when the spec has none */
+	bool has_caps; /* false: an exec inherits the container's */
+	struct pd_caps caps;
+	struct pd_rlimit *rlimits;
+	size_t n_rlimits;
+	bool no_new_privileges;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+};
+
+struct pd_container_config {
+	struct pd_arena arena;
+	char id[PD_ID_MAX + 1];
+	char *rootfs; /* absolute guest path of the container's root directory */
+	bool rootfs_readonly;
+	char *hostname; /* NULL = leave */
+	struct pd_namespace ns[PD_NS_COUNT];
+	unsigned long rootfs_propagation; /* MS_SLAVE|MS_REC by default */
+	struct pd_mount *mounts;
+	size_t n_mounts;
+	struct pd_device *devices;
+	size_t n_devices;
+	char **masked_paths;
+	size_t n_masked_paths;
+	char **readonly_paths;
+	size_t n_readonly_paths;
+	char *cgroups_path; /* Linux.CgroupsPath or NULL (issue 4) */
+	struct pd_process_config process;
+};
+
+/* "mnt", "pid", ... as in /proc/<pid>/ns; OCI names ("mount", "network") -> type. */
+const char *pd_ns_proc_name(int type);
+int pd_ns_from_oci(const char *name); /* -1 if unknown */
+int pd_ns_clone_flag(int type);        /* CLONE_NEWNS ... */
+
+#endif

@@ -1,0 +1,30 @@
+/* Messages between the agent and a container process being set up, over a SEQPACKET
+ * socketpair (one message per send, never split). */
+#ifndef PD_CONTAINER_SYNC_H
+#define PD_CONTAINER_SYNC_H
+
+#include <stdint.h>
+
+#include "agent/error.h"
+
+enum pd_sync_kind {
+	PD_SYNC_EOF = 0,   /* the peer closed: for START, the exec happened */
+	PD_SYNC_READY = 1, /* child → agent: set up, waiting for START */
+	PD_SYNC_START = 2, /* agent → child: exec now */
+	PD_SYNC_ERROR = 3, /* child → agent: setup or exec failed (code, errno, msg) */
+};
+
+struct pd_sync_msg {
+	uint32_t kind;
+	int32_t code;
+	int32_t errnum;
+	char msg[PD_ERROR_MSG_MAX];
+};
+
+int pd_sync_send(int fd, const struct pd_sync_msg *msg, struct pd_error *err);
+/* Wait up to timeout_ms (-1 forever). EOF gives 0 with kind PD_SYNC_EOF and err cleared. */
+int pd_sync_recv(int fd, int timeout_ms, struct pd_sync_msg *msg, struct pd_error *err);
+int pd_sync_to_error(const struct pd_sync_msg *msg, struct pd_error *err);
+void pd_sync_from_error(struct pd_sync_msg *msg, const struct pd_error *err);
+
+#endif

@@ -1,0 +1,193 @@
+/* pdtest: a tiny static multi-call program for test rootfs (no distro image needed).
+ * Run as `pdtest CMD ARGS...`, or through a symlink named CMD. Each command prints what
+ * a test checks from inside a container. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int cat_file(const char *path)
+{
+	int fd = path ? open(path, O_RDONLY) : 0;
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			return 1;
+	return n < 0;
+}
+
+/* Lines of /proc/self/status a test reads: capabilities, ids, no_new_privs. */
+static int status(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[512];
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10) ||
+		    !strncmp(line, "Uid", 3) || !strncmp(line, "Gid", 3) ||
+		    !strncmp(line, "Groups", 6) || !strncmp(line, "Pid:", 4) ||
+		    !strncmp(line, "Seccomp:", 8))
+			fputs(line, stdout);
+	fclose(f);
+	return 0;
+}
+
+/* N bytes of a pattern a test can verify without storing it: byte i = i * 7 mod 251. */
+static int spew(long long n)
+{
+	static unsigned char buf[65536];
+	long long i = 0;
+	while (i < n) {
+		size_t k = 0;
+		for (; k < sizeof(buf) && i + (long long)k < n; k++)
+			buf[k] = (unsigned char)(((i + (long long)k) * 7) % 251);
+		size_t off = 0;
+		while (off < k) {
+			ssize_t w = write(1, buf + off, k - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return 1;
+			off += (size_t)w;
+		}
+		i += (long long)k;
+	}
+	return 0;
+}
+
+static int rlimit(const char *name)
+{
+	static const struct {
+		const char *n;
+		int r;
+	} m[] = {{"NOFILE", RLIMIT_NOFILE}, {"NPROC", RLIMIT_NPROC}, {"CORE", RLIMIT_CORE},
+		 {"STACK", RLIMIT_STACK}};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		struct rlimit rl;
+		if (strcmp(m[i].n, name) == 0 && getrlimit(m[i].r, &rl) == 0) {
+			printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
+			       (unsigned long long)rl.rlim_max);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void on_term(int sig)
+{
+	static const char msg[] = "got SIGTERM\n";
+	if (write(1, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
+	_exit(0);
+}
+
+static int run(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	if (!strcmp(cmd, "echo")) {
+		for (int i = 1; i < argc; i++)
+			printf("%s%s", i > 1 ? " " : "", argv[i]);
+		printf("\n");
+		return 0;
+	}
+	if (!strcmp(cmd, "true"))
+		return 0;
+	if (!strcmp(cmd, "false"))
+		return 1;
+	if (!strcmp(cmd, "exit"))
+		return argc > 1 ? atoi(argv[1]) : 0;
+	if (!strcmp(cmd, "cat"))
+		return cat_file(argc > 1 ? argv[1] : NULL);
+	if (!strcmp(cmd, "status"))
+		return status();
+	if (!strcmp(cmd, "env")) {
+		for (char **e = environ; *e; e++)
+			puts(*e);
+		return 0;
+	}
+	if (!strcmp(cmd, "pwd")) {
+		char buf[4096];
+		return getcwd(buf, sizeof(buf)) ? (puts(buf), 0) : 1;
+	}
+	if (!strcmp(cmd, "hostname")) {
+		char buf[256];
+		return gethostname(buf, sizeof(buf)) == 0 ? (puts(buf), 0) : 1;
+	}
+	if (!strcmp(cmd, "pid"))
+		return printf("%d\n", (int)getpid()) < 0;
+	if (!strcmp(cmd, "isatty"))
+		return puts(isatty(0) ? "tty" : "notty") < 0;
+	if (!strcmp(cmd, "sleep"))
+		return sleep(argc > 1 ? (unsigned)atoi(argv[1]) : 1000000), 0;
+	if (!strcmp(cmd, "trap-term")) { /* handle SIGTERM, then wait for it */
+		signal(SIGTERM, on_term);
+		puts("ready");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	if (!strcmp(cmd, "spew"))
+		return spew(argc > 1 ? atoll(argv[1]) : 0);
+	if (!strcmp(cmd, "rlimit"))
+		return argc > 1 ? rlimit(argv[1]) : 1;
+	if (!strcmp(cmd, "kill-self")) {
+		kill(getpid(), argc > 1 ? atoi(argv[1]) : SIGKILL);
+		pause();
+	}
+	if (!strcmp(cmd, "stat")) { /* type and rdev of a path, without following symlinks */
+		struct stat st;
+		if (argc < 2 || lstat(argv[1], &st) < 0)
+			return perror("stat"), 1;
+		printf("%o %u:%u\n", st.st_mode, major(st.st_rdev), minor(st.st_rdev));
+		return 0;
+	}
+	if (!strcmp(cmd, "write")) { /* write a file: succeeds or prints the errno */
+		int fd = argc > 1 ? open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
+		if (fd < 0)
+			return printf("%s\n", strerror(errno)), 1;
+		close(fd);
+		return puts("ok"), 0;
+	}
+	if (!strcmp(cmd, "bg-child")) { /* leave a child holding stdio, exit at once */
+		if (fork() == 0) {
+			sleep(1000);
+			_exit(0);
+		}
+		puts("parent done");
+		return 0;
+	}
+	fprintf(stderr, "pdtest: unknown command %s\n", cmd);
+	return 127;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(base, "pdtest") == 0) {
+		if (argc < 2) {
+			fprintf(stderr, "usage: pdtest CMD [ARGS]\n");
+			return 2;
+		}
+		return run(argc - 1, argv + 1);
+	}
+	argv[0] = (char *)base;
+	return run(argc, argv);
+}
