@@ -1,0 +1,159 @@
+/* CreateContainer, StartContainer, RemoveContainer: decode, check, call the engine. */
+#include "rpc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.pb-c.h"
+#include "agent/container/process.h"
+#include "agent/container/validate.h"
+#include "agent/log.h"
+#include "agent/rpc/lookup.h"
+#include "agent/rpc/oci_spec.h"
+#include "agent/rpc/storages.h"
+#include "agent/sandbox/container.h"
+#include "agent/sandbox/storage.h"
+
+/* Kata's namespace rules: ipc and uts are the sandbox's, mnt and pid are new per
+ * container (a sandbox-wide pid namespace comes with the confinement work), the rest
+ * as the spec says (the Kata runtime drops net, so containers share the VM's). */
+static int kata_namespaces(struct pd_container_config *cfg, bool sandbox_pidns,
+			   struct pd_error *err)
+{
+	static char ipc[] = PD_SANDBOX_NS_DIR "/ipc", uts[] = PD_SANDBOX_NS_DIR "/uts";
+	if (sandbox_pidns)
+		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
+				    "sandbox_pidns is not implemented in pidone yet");
+	if (cfg->ns[PD_NS_IPC].enabled && !cfg->ns[PD_NS_IPC].path)
+		cfg->ns[PD_NS_IPC].path = ipc;
+	if (cfg->ns[PD_NS_UTS].enabled && !cfg->ns[PD_NS_UTS].path)
+		cfg->ns[PD_NS_UTS].path = uts;
+	cfg->ns[PD_NS_MNT] = (struct pd_namespace){.enabled = true};
+	cfg->ns[PD_NS_PID] = (struct pd_namespace){.enabled = true};
+	if (cfg->ns[PD_NS_USER].enabled || cfg->ns[PD_NS_CGROUP].enabled)
+		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
+				    "user and cgroup namespaces are not implemented in pidone yet");
+	return 0;
+}
+
+static int check_create(struct pd_call *call, const Grpc__CreateContainerRequest *req,
+			const char **exec_id, struct pd_error *err)
+{
+	struct pd_sandbox *sb = &pd_call_agent(call)->sandbox;
+	*exec_id = req->exec_id[0] ? req->exec_id : req->container_id;
+	if (!sb->created)
+		return pd_error_set(err, PD_FAILED_PRECONDITION, 0, "CreateSandbox first");
+	if (pd_validate_container_id(req->container_id, err) < 0 ||
+	    pd_validate_exec_id(*exec_id, err) < 0)
+		return -1;
+	if (pd_sandbox_find(sb, req->container_id))
+		return pd_error_set(err, PD_ALREADY_EXISTS, 0, "container %s already exists",
+				    req->container_id);
+	if (sb->n_containers >= PD_MAX_CONTAINERS)
+		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0, "too many containers");
+	if (!req->oci)
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "CreateContainer without an OCI spec");
+	if (req->n_devices)
+		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
+				    "devices are not implemented in pidone yet");
+	return 0;
+}
+
+static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *msg,
+				struct pd_error *err)
+{
+	const Grpc__CreateContainerRequest *req = (const void *)msg;
+	struct pd_sandbox *sb = &pd_call_agent(call)->sandbox;
+	const char *exec_id;
+	if (check_create(call, req, &exec_id, err) < 0)
+		return -1;
+	struct pd_container_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	pd_arena_init(&cfg.arena, PD_CONFIG_BYTES);
+	char **mps = NULL;
+	size_t n_mps = 0;
+	if (pd_oci_spec_to_config(req->oci, req->container_id, &cfg, err) < 0 ||
+	    kata_namespaces(&cfg, req->sandbox_pidns, err) < 0 ||
+	    pd_process_config_check(&cfg.process, err) < 0 ||
+	    pd_rpc_storages_acquire(sb, req->storages, req->n_storages, false, &mps, &n_mps,
+				    err) < 0) {
+		pd_arena_free(&cfg.arena);
+		return -1;
+	}
+	struct pd_container *ctr;
+	if (pd_container_create(sb, exec_id, &cfg, &ctr, err) < 0) {
+		pd_storage_release_list(sb, mps, n_mps);
+		return pd_error_wrap(err, "create container %s", req->container_id);
+	}
+	ctr->storage_mounts = mps;
+	ctr->n_storage_mounts = n_mps;
+	pd_info("container created", "cid=%s pid=%d", ctr->id, (int)ctr->init->pid);
+	pd_call_reply(call, NULL);
+	return 0;
+}
+
+static int rpc_start_container(struct pd_call *call, const ProtobufCMessage *msg,
+			       struct pd_error *err)
+{
+	const Grpc__StartContainerRequest *req = (const void *)msg;
+	struct pd_container *ctr = pd_rpc_find_container(call, req->container_id, err);
+	if (!ctr || pd_container_start(ctr, err) < 0)
+		return -1;
+	pd_info("container started", "cid=%s pid=%d", ctr->id, (int)ctr->init->pid);
+	pd_call_reply(call, NULL);
+	return 0;
+}
+
+static void remover_cancel(struct pd_call *call)
+{
+	pd_list_del(&call->owner_node);
+}
+
+static int rpc_remove_container(struct pd_call *call, const ProtobufCMessage *msg,
+				struct pd_error *err)
+{
+	const Grpc__RemoveContainerRequest *req = (const void *)msg;
+	struct pd_container *ctr = pd_rpc_find_container(call, req->container_id, err);
+	if (!ctr)
+		return -1;
+	ctr->removing = true;
+	pd_container_kill_all(ctr);
+	if (pd_container_all_exited(ctr)) {
+		pd_info("container removed", "cid=%s", ctr->id);
+		pd_container_destroy(ctr);
+		pd_call_reply(call, NULL);
+		return 0;
+	}
+	if (req->timeout) {
+		int64_t deadline = pd_now_ns() + (int64_t)req->timeout * 1000000000LL;
+		if (!call->deadline_ns || deadline < call->deadline_ns)
+			call->deadline_ns = deadline;
+	}
+	call->on_cancel = remover_cancel;
+	pd_list_add_tail(&ctr->removers, &call->owner_node);
+	return PD_RPC_PARKED;
+}
+
+/* A process exited and the container is being removed: finish when it was the last. */
+void pd_rpc_container_task_exited(struct pd_container *ctr)
+{
+	if (!ctr->removing || !pd_container_all_exited(ctr))
+		return;
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, &ctr->removers)
+	{
+		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
+		pd_list_del(&call->owner_node);
+		pd_call_reply(call, NULL);
+	}
+	pd_info("container removed", "cid=%s", ctr->id);
+	pd_container_destroy(ctr);
+}
+
+const struct pd_rpc_entry pd_rpc_container[] = {
+	{"CreateContainer", rpc_create_container},
+	{"StartContainer", rpc_start_container},
+	{"RemoveContainer", rpc_remove_container},
+	{NULL, NULL},
+};

@@ -1,0 +1,185 @@
+/* CreateSandbox and DestroySandbox. DestroySandbox kills every container process, waits
+ * until all are reaped (so every parked WaitProcess gets its real status), tears the
+ * sandbox down, answers, and then the agent stops (pid 1: powers the VM off). */
+#include "rpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.pb-c.h"
+#include "agent/container/validate.h"
+#include "agent/log.h"
+#include "agent/rpc/storages.h"
+#include "agent/sandbox/container.h"
+#include "agent/sandbox/sandbox_ns.h"
+#include "agent/sandbox/storage.h"
+#include "init/mounts.h"
+#include "init/modules.h"
+
+#define DESTROY_GRACE_NS (10LL * 1000 * 1000 * 1000)
+
+static int check_hostname(const char *h, struct pd_error *err)
+{
+	size_t n = strlen(h);
+	if (n > 64)
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "hostname longer than 64 bytes");
+	for (size_t i = 0; i < n; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
+		      (h[i] >= '0' && h[i] <= '9') || h[i] == '-' || h[i] == '.' || h[i] == '_'))
+			return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "bad hostname '%s'", h);
+	return 0;
+}
+
+static int check_sandbox(const Grpc__CreateSandboxRequest *req, struct pd_error *err)
+{
+	if (req->sandbox_id[0] && pd_validate_container_id(req->sandbox_id, err) < 0)
+		return pd_error_wrap(err, "sandbox_id");
+	if (check_hostname(req->hostname, err) < 0)
+		return -1;
+	if (req->n_dns > 64)
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "too many dns lines");
+	for (size_t i = 0; i < req->n_dns; i++)
+		if (strlen(req->dns[i]) > 1024 || strpbrk(req->dns[i], "\n\r"))
+			return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "bad dns line %zu", i);
+	if (req->sandbox_pidns)
+		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
+				    "sandbox_pidns is not implemented in pidone yet");
+	if (req->guest_hook_path[0])
+		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
+				    "guest hooks are not implemented in pidone yet");
+	return 0;
+}
+
+static int load_modules(const Grpc__CreateSandboxRequest *req, struct pd_error *err)
+{
+	for (size_t i = 0; i < req->n_kernel_modules; i++) {
+		const Grpc__KernelModule *m = req->kernel_modules[i];
+		char params[1024] = "";
+		size_t used = 0;
+		for (size_t j = 0; j < m->n_parameters; j++) {
+			int w = snprintf(params + used, sizeof(params) - used, "%s%s", j ? " " : "",
+					 m->parameters[j]);
+			if (w < 0 || (size_t)w >= sizeof(params) - used)
+				return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+						    "module %s: parameters too long", m->name);
+			used += (size_t)w;
+		}
+		if (pd_module_load_by_name(m->name, params, err) < 0)
+			return pd_error_wrap(err, "kernel module %s", m->name);
+	}
+	return 0;
+}
+
+static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
+			      struct pd_error *err)
+{
+	const Grpc__CreateSandboxRequest *req = (const void *)msg;
+	struct pd_sandbox *sb = &pd_call_agent(call)->sandbox;
+	char **mps = NULL;
+	size_t n_mps = 0;
+	if (sb->created)
+		return pd_error_set(err, PD_ALREADY_EXISTS, 0, "the sandbox exists already");
+	if (check_sandbox(req, err) < 0 || load_modules(req, err) < 0)
+		return -1;
+	if (pd_sandbox_ns_create(req->hostname, err) < 0)
+		return pd_error_wrap(err, "sandbox namespaces");
+	sb->ns_pinned = true;
+	if (pd_rpc_storages_acquire(sb, req->storages, req->n_storages, true, &mps, &n_mps, err) <
+		    0 ||
+	    pd_sandbox_set_dns(req->dns, req->n_dns, err) < 0) {
+		pd_sandbox_destroy(sb);
+		return -1;
+	}
+	/* Sandbox storages are held by the sandbox itself (shared), not by a list. */
+	for (size_t i = 0; i < n_mps; i++)
+		free(mps[i]);
+	free(mps);
+	snprintf(sb->id, sizeof(sb->id), "%s", req->sandbox_id);
+	snprintf(sb->hostname, sizeof(sb->hostname), "%s", req->hostname);
+	sb->created = true;
+	pd_info("sandbox created", "id=%s hostname=%s storages=%zu", sb->id, sb->hostname,
+		req->n_storages);
+	pd_call_reply(call, NULL);
+	return 0;
+}
+
+static bool sandbox_all_exited(struct pd_sandbox *sb)
+{
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, &sb->containers)
+	if (!pd_container_all_exited(pd_container_of(pos, struct pd_container, node)))
+		return false;
+	return true;
+}
+
+static void finish_destroy(struct pd_agent *agent)
+{
+	pd_sandbox_destroy(&agent->sandbox);
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, &agent->destroyers)
+	{
+		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
+		pd_list_del(&call->owner_node);
+		pd_call_reply(call, NULL);
+	}
+	pd_agent_request_stop(agent, 0, "DestroySandbox");
+}
+
+/* The connection went, or the grace time ran out with processes still unreaped (the
+ * host sees DEADLINE_EXCEEDED): forget the call; containers still go as they exit. */
+static void destroyer_cancel(struct pd_call *call)
+{
+	pd_list_del(&call->owner_node);
+}
+
+static int rpc_destroy_sandbox(struct pd_call *call, const ProtobufCMessage *req,
+			       struct pd_error *err)
+{
+	struct pd_agent *agent = pd_call_agent(call);
+	struct pd_sandbox *sb = &agent->sandbox;
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, &sb->containers)
+	{
+		struct pd_container *ctr = pd_container_of(pos, struct pd_container, node);
+		ctr->removing = true;
+		pd_container_kill_all(ctr);
+	}
+	if (sandbox_all_exited(sb)) {
+		pd_list_add_tail(&agent->destroyers, &call->owner_node);
+		finish_destroy(agent);
+		return 0;
+	}
+	call->on_cancel = destroyer_cancel;
+	if (!call->deadline_ns || call->deadline_ns > pd_now_ns() + DESTROY_GRACE_NS)
+		call->deadline_ns = pd_now_ns() + DESTROY_GRACE_NS;
+	pd_list_add_tail(&agent->destroyers, &call->owner_node);
+	return PD_RPC_PARKED;
+}
+
+/* Every reaped container process comes through here. */
+static void on_task_exit(struct pd_task *t)
+{
+	struct pd_container *ctr = t->ctr;
+	struct pd_sandbox *sb = ctr->sb;
+	struct pd_agent *agent = pd_container_of(sb, struct pd_agent, sandbox);
+	pd_rpc_process_exited(t);
+	if (!pd_list_empty(&agent->destroyers)) {
+		if (sandbox_all_exited(sb))
+			finish_destroy(agent);
+		return;
+	}
+	pd_rpc_container_task_exited(ctr);
+}
+
+void pd_rpc_sandbox_init(struct pd_agent *agent)
+{
+	pd_list_init(&agent->destroyers);
+	agent->sandbox.on_task_exit = on_task_exit;
+}
+
+const struct pd_rpc_entry pd_rpc_sandbox[] = {
+	{"CreateSandbox", rpc_create_sandbox},
+	{"DestroySandbox", rpc_destroy_sandbox},
+	{NULL, NULL},
+};

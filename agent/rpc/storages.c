@@ -1,0 +1,55 @@
+#include "storages.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/sandbox/storage.h"
+
+static int acquire_one(struct pd_sandbox *sb, const Grpc__Storage *s, bool shared,
+		       struct pd_error *err)
+{
+	struct pd_storage_spec spec = {
+		.driver = s->driver,
+		.source = s->source,
+		.fstype = s->fstype,
+		.mount_point = s->mount_point,
+		.options = s->options,
+		.n_options = s->n_options,
+		.shared = shared || s->shared,
+		.has_fs_group = s->fs_group != NULL,
+		.fs_group = s->fs_group ? s->fs_group->group_id : 0,
+	};
+	return pd_storage_acquire(sb, &spec, err);
+}
+
+int pd_rpc_storages_acquire(struct pd_sandbox *sb, Grpc__Storage *const *st, size_t n,
+			    bool shared, char ***mount_points, size_t *n_mount_points,
+			    struct pd_error *err)
+{
+	*mount_points = NULL;
+	*n_mount_points = 0;
+	if (n > PD_MAX_STORAGES)
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "too many storages (%zu)", n);
+	char **mps = calloc(n ? n : 1, sizeof(*mps));
+	if (!mps)
+		return pd_error_errno(err, ENOMEM, "storages");
+	size_t i;
+	for (i = 0; i < n; i++) {
+		if (acquire_one(sb, st[i], shared, err) < 0)
+			break;
+		if (!(mps[i] = strdup(st[i]->mount_point))) {
+			pd_storage_release(sb, st[i]->mount_point);
+			pd_error_errno(err, ENOMEM, "storages");
+			break;
+		}
+	}
+	if (i < n) {
+		pd_error_wrap(err, "storage %zu (%s)", i, st[i]->driver);
+		pd_storage_release_list(sb, mps, i);
+		return -1;
+	}
+	*mount_points = mps;
+	*n_mount_points = n;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* Storages the host asks for (CreateSandbox, CreateContainer): filesystems mounted in the
+ * guest, reference-counted by mount point (a second user only takes a reference; the last
+ * release unmounts). Drivers: 9p, virtio-fs, ephemeral (tmpfs), local (a directory), bind.
+ * Mount points must lie under /run/kata-containers: the host does not get to mount over the
+ * guest's own directories. */
+#ifndef PD_SANDBOX_STORAGE_H
+#define PD_SANDBOX_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "agent/sandbox/sandbox.h"
+
+#define PD_STORAGE_ROOT "/run/kata-containers"
+#define PD_MAX_STORAGES 256
+#define PD_9P_MIN_MSIZE 262144
+
+struct pd_storage_spec {
+	const char *driver;
+	const char *source;
+	const char *fstype;
+	const char *mount_point;
+	char *const *options;
+	size_t n_options;
+	bool shared; /* kept until the sandbox ends */
+	bool has_fs_group;
+	gid_t fs_group;
+};
+
+struct pd_storage {
+	char *mount_point;
+	unsigned refs;
+	bool shared;
+	bool mounted; /* we mounted it (else a directory we made, or a share already there) */
+	struct pd_list node;
+};
+
+/* Mount (or take a reference on) one storage. */
+int pd_storage_acquire(struct pd_sandbox *sb, const struct pd_storage_spec *spec,
+		       struct pd_error *err);
+/* Drop a reference; the last one unmounts (non-shared storages). */
+void pd_storage_release(struct pd_sandbox *sb, const char *mount_point);
+/* Release every mount point of a list (malloc'd strings and array) and free it. */
+void pd_storage_release_list(struct pd_sandbox *sb, char **mount_points, size_t n);
+/* Sandbox end: unmount everything, newest first. */
+void pd_storage_release_all(struct pd_sandbox *sb);
+
+#endif
