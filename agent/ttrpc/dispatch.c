@@ -2,6 +2,7 @@
  * google.rpc.Status on the wire. */
 #include "server_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,11 @@ static void invoke(struct pd_conn *c, uint32_t stream_id, const Ttrpc__Request *
 	call->ctx = svc->ctx;
 	pd_list_init(&call->conn_node);
 	pd_list_init(&call->owner_node);
-	if (req->timeout_nano > 0)
-		call->deadline_ns = pd_now_ns() + req->timeout_nano;
+	if (req->timeout_nano > 0) {
+		int64_t now = pd_now_ns();
+		/* A deadline past the end of the clock is no deadline. */
+		call->deadline_ns = req->timeout_nano < INT64_MAX - now ? now + req->timeout_nano : 0;
+	}
 	int rc = svc->handlers[idx](call, in, &err);
 	protobuf_c_message_free_unpacked(in, NULL);
 	if (rc == PD_RPC_PARKED && !call->done) {

@@ -2,6 +2,7 @@
 #include "server_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -47,12 +48,30 @@ static void on_timer(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 		pd_server_rearm_timer(srv, next);
 }
 
+/* Out of fds with a connection waiting: a level-triggered listener would wake us forever.
+ * Give up the spare fd, accept the connection and close it at once (the client sees EOF
+ * and may retry), then take the spare back. Returns false if there was no spare. */
+static bool shed_one(struct pd_server *srv, int listen_fd)
+{
+	if (srv->spare_fd < 0)
+		return false;
+	close(srv->spare_fd);
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pd_warn("connection refused: out of file descriptors", "errno=%d", EMFILE);
+	return fd >= 0;
+}
+
 static void on_accept(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 {
 	struct pd_listener *l = pd_container_of(w, struct pd_listener, watch);
 	struct pd_server *srv = l->srv;
 	for (;;) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && shed_one(srv, w->fd))
+			continue;
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				pd_warn("accept failed", "errno=%d", errno);
@@ -121,6 +140,7 @@ struct pd_server *pd_server_new(struct pd_loop *loop, const struct pd_service *s
 	srv->limits = (struct pd_server_limits){
 		.max_conns = 128, .max_calls_per_conn = 1024, .max_outq = 16u << 20};
 	srv->listener.watch.fd = -1;
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pd_list_init(&srv->conns);
 	pd_list_init(&srv->dead);
 	srv->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -152,6 +172,8 @@ void pd_server_free(struct pd_server *srv)
 	if (srv->listener.watch.fd >= 0)
 		close(srv->listener.watch.fd);
 	close(srv->timer.fd);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
 	free(srv);
 }
 

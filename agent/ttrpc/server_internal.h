@@ -33,6 +33,7 @@ struct pd_server {
 	unsigned n_services;
 	struct pd_server_limits limits;
 	struct pd_listener listener;
+	int spare_fd; /* kept open to be given up when accept() hits EMFILE */
 	struct pd_watch timer;  /* timerfd for the nearest parked-call deadline */
 	int64_t timer_armed_ns;
 	struct pd_list conns;
