@@ -69,24 +69,20 @@ void pd_conn_cancel_calls(struct pd_conn *c)
 	c->n_parked = 0;
 }
 
-static void drop_output(struct pd_conn *c)
+/* The virtio-serial port read EOF: no host is attached *at this moment*. The port tells
+ * host attach and detach on a control queue that races with the data queue (measured: a
+ * new host's request can be read, and its reply queued, before the old host's detach is
+ * seen), so EOF cannot be taken as a session boundary for queued replies or parked calls:
+ * those stay (a reply that reaches a later host carries a stream id that host did not open,
+ * and clients drop it). Only a partial frame is dropped — hosts write whole frames, so a
+ * frame cut by EOF is one whose writer went away, and it must not prefix the next host's
+ * bytes. */
+static void serial_eof(struct pd_conn *c)
 {
-	free(c->out);
-	c->out = NULL;
-	c->out_len = c->out_off = c->out_cap = 0;
-	c->want_out = false;
-}
-
-/* The virtio-serial host went away: forget this session, keep the fd. */
-static void serial_reset(struct pd_conn *c)
-{
-	if (pd_frame_reader_busy(&c->reader) || c->n_parked || c->out_len > c->out_off)
-		pd_info("serial host detached", "parked=%u queued=%zu", c->n_parked,
-			c->out_len - c->out_off);
-	pd_conn_cancel_calls(c);
-	pd_frame_reader_reset(&c->reader);
-	drop_output(c);
-	c->last_stream_id = 0;
+	if (pd_frame_reader_busy(&c->reader)) {
+		pd_info("serial host left mid-frame", "queued=%zu", c->out_len - c->out_off);
+		pd_frame_reader_reset(&c->reader);
+	}
 	c->paused = false;
 	conn_rearm(c);
 }
@@ -96,7 +92,7 @@ void pd_conn_close(struct pd_conn *c)
 	if (c->closed)
 		return;
 	if (c->serial) {
-		serial_reset(c);
+		serial_eof(c);
 		return;
 	}
 	c->closed = true;
@@ -257,8 +253,8 @@ void pd_conn_on_event(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 		pd_conn_flush(c);
 	if (!c->closed && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		conn_read(c);
-	/* A serial port with no host reports HUP and reads nothing: that is serial_reset's
-	 * case, reached through read() == 0. A socket with HUP reads 0 and is closed. */
+	/* A serial port with no host reports HUP and reads nothing: serial_eof's case,
+	 * reached through read() == 0. A socket with HUP reads 0 and is closed. */
 	if (!c->closed && c->serial && (events & EPOLLHUP) && !(events & EPOLLIN))
 		pd_conn_close(c);
 }

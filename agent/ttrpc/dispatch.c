@@ -101,6 +101,18 @@ static void park(struct pd_call *call)
 		pd_server_rearm_timer(c->srv, call->deadline_ns);
 }
 
+/* The port's oldest parked call makes room for a new one (answered CANCELLED: if its host
+ * is still there, it learns why). */
+static void cancel_oldest(struct pd_conn *c)
+{
+	struct pd_call *old = pd_container_of(c->parked.next, struct pd_call, conn_node);
+	if (old->on_cancel)
+		old->on_cancel(old);
+	struct pd_error err;
+	pd_error_set(&err, PD_CANCELLED, 0, "too many calls waiting on this port");
+	pd_call_fail(old, &err);
+}
+
 /* Run the handler for a decoded request; answer for it unless it parked the call. */
 static void invoke(struct pd_conn *c, uint32_t stream_id, const Ttrpc__Request *req,
 		   const struct pd_service *svc, unsigned idx)
@@ -145,6 +157,8 @@ static void invoke(struct pd_conn *c, uint32_t stream_id, const Ttrpc__Request *
 	int rc = svc->handlers[idx](call, in, &err);
 	protobuf_c_message_free_unpacked(in, NULL);
 	if (rc == PD_RPC_PARKED && !call->done) {
+		if (c->n_parked >= c->srv->limits.max_calls_per_conn && c->serial)
+			cancel_oldest(c); /* hosts come and go on a port; their calls stay behind */
 		if (c->n_parked >= c->srv->limits.max_calls_per_conn) {
 			if (call->on_cancel)
 				call->on_cancel(call);
@@ -170,7 +184,11 @@ static void dispatch_request(struct pd_conn *c, const struct pd_frame *f)
 			    "StreamID must be odd for client initiated streams");
 		return;
 	}
-	if (sid <= c->last_stream_id) {
+	if (sid <= c->last_stream_id && c->serial) {
+		/* A serial port has no connections: a stream id going back is a new host. */
+		pd_debug("serial: stream ids restarted, new host session", "stream=%u last=%u", sid,
+			 c->last_stream_id);
+	} else if (sid <= c->last_stream_id) {
 		queue_error(c, sid, PD_INVALID_ARGUMENT, "StreamID cannot be re-used and must increment");
 		return;
 	}

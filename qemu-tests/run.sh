@@ -1,0 +1,113 @@
+#!/bin/bash
+# qemu-tests/run.sh BUILD_DIR — the QEMU boot test (make qemu-check).
+#
+# Boots BUILD_DIR/pidone-initrd.img on the stock kernel under TCG, with the agent channel on a
+# virtio-serial port (host side: a unix socket) and a 9p share, then drives pidone with
+# BUILD_DIR/pidonectl: Health.Check, Version, DestroySandbox, and checks the VM powers itself
+# off cleanly. Each check is a function below; add new ones to CHECKS in boot order.
+# Environment: see qemu-tests/lib.sh (PD_KERNEL, PD_AGENT_LOG, EXTRA_APPEND, PD_KEEP, ...).
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=qemu-tests/lib.sh
+. "$HERE/lib.sh"
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+pd_vm_setup "$1" || exit 1
+INITRD=$PD_BUILD/pidone-initrd.img
+EXPECTED_VERSION=$(sed -n 's/^VERSION *:= *//p' "$HERE/../Makefile")
+HEALTH_WAIT_S=60
+POWEROFF_WAIT_S=30
+
+check_artifacts() {
+	local f
+	for f in "$INITRD" "$PD_BUILD/pidonectl" "$(pd_kernel)"; do
+		[ -f "$f" ] || { echo "missing $f"; return 1; }
+	done
+	echo "initrd $(stat -c %s "$INITRD") bytes, kernel $(pd_kernel)"
+}
+
+# Boot, then wait for the first answered Health.Check (pidonectl retries the connection).
+check_boot_health() {
+	local out
+	pd_qemu_start "$INITRD" || return 1
+	out=$(pd_ctl_while_up --wait "$HEALTH_WAIT_S" check) || { echo "$out"; return 1; }
+	PD_T_HEALTH=$(($(pd_now_ms) - PD_T0))
+	echo "$out" | grep -q SERVING || { echo "no SERVING in: $out"; return 1; }
+	echo "SERVING after ${PD_T_HEALTH} ms from QEMU start"
+}
+
+check_version() {
+	local out
+	out=$(pd_ctl_while_up version) || { echo "$out"; return 1; }
+	# pidonectl prints "agent_version=X grpc_version=Y"; X is the Makefile's VERSION.
+	if ! echo "$out" | grep -qE "(^| )agent_version=${EXPECTED_VERSION//./\\.}( |$)"; then
+		echo "agent_version=$EXPECTED_VERSION not in: $out"
+		return 1
+	fi
+	echo "$out" | grep -qE 'grpc_version=[^ ]+' || { echo "no grpc_version in: $out"; return 1; }
+	echo "$out"
+}
+
+# Hosts come and go on the one serial port: 20 pidonectl runs back to back, each a new host
+# connection, must all be answered (attach/detach events race with the data on a port).
+check_reconnects() {
+	local i out
+	for i in $(seq 1 20); do
+		out=$(pd_ctl_while_up --timeout 10 version) || { echo "run $i: $out"; return 1; }
+	done
+	echo "20 back-to-back connections answered"
+}
+
+check_destroy_sandbox() {
+	pd_ctl_while_up destroy-sandbox
+}
+
+# The guest powers itself off after DestroySandbox: QEMU (-no-reboot) exits by itself, status 0.
+check_poweroff() {
+	local t_cmd
+	t_cmd=$(pd_now_ms)
+	pd_qemu_wait "$POWEROFF_WAIT_S"
+	if [ "$PD_QEMU_STATUS" = 0 ] && pd_console_has_panic; then
+		echo "qemu exited 0, but by the panic reboot (panic=1 + -no-reboot), not a power-off"
+		return 1
+	fi
+	case $PD_QEMU_STATUS in
+	0) echo "qemu exited 0, $((PD_T_EXIT - t_cmd)) ms after destroy-sandbox returned" ;;
+	124) echo "qemu still running ${POWEROFF_WAIT_S} s after destroy-sandbox"; return 1 ;;
+	*) echo "qemu exited with status $PD_QEMU_STATUS"; return 1 ;;
+	esac
+}
+
+check_console_clean() {
+	if pd_console_has_panic; then
+		pd_console_text | grep -E -m 3 'Kernel panic|Attempted to kill init'
+		return 1
+	fi
+	[ -s "$PD_LOG" ] || { echo "empty console log"; return 1; }
+	echo "no panic in $(wc -l <"$PD_LOG") console lines"
+}
+
+# NAME KIND FUNCTION — KIND: fatal (the rest cannot run without it), always, or -
+CHECKS=(
+	"artifacts fatal check_artifacts"
+	"boot+health fatal check_boot_health"
+	"version - check_version"
+	"reconnects - check_reconnects"
+	"destroy-sandbox - check_destroy_sandbox"
+	"poweroff - check_poweroff"
+	"console always check_console_clean"
+)
+
+for c in "${CHECKS[@]}"; do
+	read -r name kind fn <<<"$c"
+	pd_check "$name" "$kind" "$fn"
+done
+
+echo "initrd: $(stat -c %s "$INITRD" 2>/dev/null || echo ?) bytes;" \
+	"QEMU start to first Health.Check: ${PD_T_HEALTH:-?} ms"
+if [ "$PD_FAILED" -gt 0 ]; then
+	pd_dump_console 200
+fi
+echo "qemu: $PD_PASSED passed, $PD_FAILED failed"
+[ "$PD_FAILED" = 0 ]
