@@ -30,6 +30,7 @@ PROTO_H     := $(PROTO_C:.c=.h)
 
 # Everything of the agent except its main(): linked into pidone and into the unit tests.
 AGENT_SRCS  := $(sort $(wildcard init/*.c agent/*.c agent/ttrpc/*.c agent/rpc/*.c agent/sandbox/*.c \
+                 agent/net/*.c agent/guest/*.c agent/cgroup/*.c \
                  agent/container/*.c))
 AGENT_SRCS  := $(filter-out agent/main.c,$(AGENT_SRCS))
 MAIN_SRC    := agent/main.c
@@ -127,11 +128,18 @@ $(BUILD)/test/obj/%.o: %.c $(GEN)/.proto-done
 $(BUILD)/test/%: $(BUILD)/test/obj/tests/unit/%.o $(TEST_OBJS)
 	$(HOST_CC) $(TEST_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
+# The agent itself under ASan/UBSan (glibc): the integration tests can run it (PIDONE=...).
+$(BUILD)/pidone-asan: $(BUILD)/test/obj/agent/main.o $(TEST_OBJS)
+	$(HOST_CC) $(TEST_CFLAGS) -o $@ $(filter-out %/tests/unit/helpers/%,$^) $(TEST_LIBS)
+
 unit: $(UNIT_TESTS)
 	@bash tests/run-unit.sh $(UNIT_TESTS)
 
-integration: $(BUILD)/pidone $(BUILD)/pidonectl $(BUILD)/pdtest $(ITEST_PROGS)
+# Twice: the product binary, then the same agent under ASan/UBSan (sanitizer reports in its
+# log fail the run).
+integration: $(BUILD)/pidone $(BUILD)/pidone-asan $(BUILD)/pidonectl $(BUILD)/pdtest $(ITEST_PROGS)
 	@bash tests/integration/run.sh $(BUILD)
+	@PIDONE=$(CURDIR)/$(BUILD)/pidone-asan bash tests/integration/run.sh $(BUILD)
 
 fuzz-check:
 	@bash fuzz/run.sh short

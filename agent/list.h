@@ -36,6 +36,18 @@ static inline void pd_list_del(struct pd_list *node)
 	node->prev = node->next = node;
 }
 
+/* Move every node of src to dst (dst must be empty); src ends empty. */
+static inline void pd_list_move_all(struct pd_list *dst, struct pd_list *src)
+{
+	pd_list_init(dst);
+	if (pd_list_empty(src))
+		return;
+	*dst = *src;
+	dst->next->prev = dst;
+	dst->prev->next = dst;
+	pd_list_init(src);
+}
+
 #define pd_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Iterate allowing removal of the current node. */

@@ -88,6 +88,11 @@ static int open_destination(int root, const struct pd_mount *m, struct pd_error 
 	}
 	int fd = file ? pd_in_root_mkfile(root, m->destination)
 		      : pd_in_root_mkdirs(root, m->destination);
+	if (fd == -ELOOP)
+		return pd_error_set(err, PD_INVALID_ARGUMENT, ELOOP,
+				    "mount destination %s: passes through a symlink whose target "
+				    "is not in the rootfs",
+				    m->destination);
 	if (fd < 0)
 		return pd_error_errno(err, -fd, "create mount destination %s", m->destination);
 	return fd;

@@ -71,10 +71,16 @@ static int step_into(int root, int parent, char *buf, char *end)
 	int fd = pd_in_root_open(root, buf, O_DIRECTORY, 0);
 	if (fd == -ENOENT) {
 		const char *name = strrchr(buf, '/') + 1;
+		struct stat st;
 		if (mkdirat(parent, name, DIR_MODE) < 0 && errno != EEXIST)
 			fd = -errno;
 		else
 			fd = pd_in_root_open(root, buf, O_DIRECTORY, 0);
+		/* Still missing after EEXIST: the name is a symlink to nowhere in the rootfs (its
+		 * target, clamped to the rootfs, does not exist). Say so rather than ENOENT. */
+		if (fd == -ENOENT && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			fd = -ELOOP;
 	}
 	*end = saved;
 	return fd;

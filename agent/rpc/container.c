@@ -140,15 +140,18 @@ void pd_rpc_container_task_exited(struct pd_container *ctr)
 {
 	if (!ctr->removing || !pd_container_all_exited(ctr))
 		return;
+	/* Tear down first, answer after: a host that hears "removed" finds nothing left. */
+	struct pd_list removers;
+	pd_list_move_all(&removers, &ctr->removers);
+	pd_info("container removed", "cid=%s", ctr->id);
+	pd_container_destroy(ctr);
 	struct pd_list *pos, *tmp;
-	pd_list_for_each_safe(pos, tmp, &ctr->removers)
+	pd_list_for_each_safe(pos, tmp, &removers)
 	{
 		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
 		pd_list_del(&call->owner_node);
 		pd_call_reply(call, NULL);
 	}
-	pd_info("container removed", "cid=%s", ctr->id);
-	pd_container_destroy(ctr);
 }
 
 const struct pd_rpc_entry pd_rpc_container[] = {

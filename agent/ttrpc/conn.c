@@ -179,10 +179,28 @@ static void update_pause(struct pd_conn *c)
 	}
 }
 
+/* A write failed (the peer is gone). We are usually inside a reply here — maybe one of
+ * several answered in a loop — so the connection and its parked calls must not be freed
+ * now: drop the output, and let the loop's idle step close it. */
+static void conn_break(struct pd_conn *c)
+{
+	if (c->serial) {
+		pd_conn_close(c); /* a port is never freed; its EOF handling keeps the calls */
+		return;
+	}
+	c->broken = true;
+	c->out_off = c->out_len = 0;
+	c->want_out = false;
+	c->srv->any_broken = true;
+}
+
 void pd_conn_flush(struct pd_conn *c)
 {
-	if (c->closed)
+	if (c->closed || c->broken) {
+		if (c->broken)
+			c->out_off = c->out_len = 0; /* replies to a gone peer go nowhere */
 		return;
+	}
 	while (c->out_off < c->out_len) {
 		ssize_t n = write(c->watch.fd, c->out + c->out_off, c->out_len - c->out_off);
 		if (n > 0) {
@@ -193,7 +211,7 @@ void pd_conn_flush(struct pd_conn *c)
 			continue;
 		if (n < 0 && errno != EAGAIN) {
 			pd_debug("write to connection failed", "fd=%d errno=%d", c->watch.fd, errno);
-			pd_conn_close(c);
+			conn_break(c);
 			return;
 		}
 		break;
@@ -212,7 +230,7 @@ void pd_conn_flush(struct pd_conn *c)
 static void conn_read(struct pd_conn *c)
 {
 	uint8_t buf[65536];
-	while (!c->closed && !c->paused) {
+	while (!c->closed && !c->paused && !c->broken) {
 		ssize_t n = read(c->watch.fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -225,7 +243,7 @@ static void conn_read(struct pd_conn *c)
 			return;
 		}
 		size_t off = 0;
-		while (off < (size_t)n && !c->closed) {
+		while (off < (size_t)n && !c->closed && !c->broken) {
 			struct pd_frame f;
 			size_t used;
 			int st = pd_frame_reader_feed(&c->reader, buf + off, n - off, &used, &f);
@@ -247,7 +265,7 @@ static void conn_read(struct pd_conn *c)
 void pd_conn_on_event(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 {
 	struct pd_conn *c = pd_container_of(w, struct pd_conn, watch);
-	if (c->closed)
+	if (c->closed || c->broken)
 		return;
 	if (events & EPOLLOUT)
 		pd_conn_flush(c);

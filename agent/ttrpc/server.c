@@ -111,6 +111,15 @@ static void on_idle(struct pd_loop *loop, void *data)
 {
 	struct pd_server *srv = data;
 	struct pd_list *pos, *tmp;
+	if (srv->any_broken) {
+		srv->any_broken = false;
+		pd_list_for_each_safe(pos, tmp, &srv->conns)
+		{
+			struct pd_conn *c = pd_container_of(pos, struct pd_conn, node);
+			if (c->broken)
+				pd_conn_close(c);
+		}
+	}
 	pd_list_for_each_safe(pos, tmp, &srv->dead)
 	pd_conn_free(pd_container_of(pos, struct pd_conn, node));
 	pd_list_for_each_safe(pos, tmp, &srv->conns)

@@ -11,6 +11,7 @@ struct pd_conn {
 	bool serial;  /* a virtio-serial port: never closed, reset when the host detaches */
 	bool closed;  /* off the loop, waiting to be freed at the end of the iteration */
 	bool paused;  /* not reading: too many reply bytes queued */
+	bool broken;  /* a write failed: closed by the loop's idle step */
 	bool want_out;
 	bool resume;  /* unpaused: read again from the loop's idle step (serial is edge-triggered) */
 	struct pd_frame_reader reader;
@@ -39,6 +40,7 @@ struct pd_server {
 	struct pd_list conns;
 	struct pd_list dead;
 	unsigned n_conns;
+	bool any_broken;
 	struct pd_server_stats stats;
 	void (*on_stop)(void *);
 	void *on_stop_data;
