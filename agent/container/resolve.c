@@ -131,6 +131,10 @@ int pd_in_root_mkfile(int root, const char *path)
 	/* O_EXCL|O_NOFOLLOW: a dangling symlink at the name fails instead of being followed. */
 	int f = openat(dir, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, FILE_MODE);
 	int rc = f < 0 && errno != EEXIST ? -errno : 0;
+	struct stat st;
+	if (f < 0 && rc == 0 && fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		rc = -ELOOP; /* a symlink to nowhere in the rootfs: never create its target */
 	if (f >= 0)
 		close(f);
 	close(dir);
