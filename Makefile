@@ -53,6 +53,9 @@ TEST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-fra
                -DPD_TESTING $(INCS) -Itests/unit
 TEST_LIBS   := -lprotobuf-c -lcap-ng -lseccomp -lcmocka
 
+# Keep intermediate objects (no rebuilds, no "rm" lines after the test summaries).
+.SECONDARY:
+
 .PHONY: all deps proto check unit integration fuzz-check qemu-check demo bench fuzz clean \
         initrd size
 all: $(BUILD)/pidone $(BUILD)/pidonectl initrd size
