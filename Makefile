@@ -56,7 +56,7 @@ TEST_LIBS   := -lprotobuf-c -lcap-ng -lseccomp -lcmocka
 # Keep intermediate objects (no rebuilds, no "rm" lines after the test summaries).
 .SECONDARY:
 
-.PHONY: all deps proto check unit integration fuzz-check qemu-check demo bench fuzz clean \
+.PHONY: all deps proto check unit integration fuzz-check qemu-check demo bench fuzz clean kernel \
         initrd size
 all: $(BUILD)/pidone $(BUILD)/pidonectl initrd size
 
@@ -114,9 +114,19 @@ $(BUILD)/itest/%: $(BUILD)/host/tests/integration/%.o $(CLIENT_OBJS)
 $(BUILD)/pdtest: tests/payload/pdtest.c | $(DEPS_STAMP)
 	$(MUSL_CC) -static -Os -s $(WARN) -o $@ $<
 
-# --- initrd ----------------------------------------------------------------------------
-initrd: $(BUILD)/pidone-initrd.img
-$(BUILD)/pidone-initrd.img: $(BUILD)/pidone rootfs/mkinitrd.sh $(wildcard rootfs/*.list)
+# --- guest kernel and initrds ----------------------------------------------------------
+# The pidone guest kernel (kernel-config/): everything built in, cached outside the checkout
+# under /var/cache/pidone/kernel/<hash of its inputs> (first build ~10 min on 2 cores).
+KERNEL_DIR = $(shell bash kernel-config/build.sh --print-path)
+kernel:
+	@bash kernel-config/build.sh --print-path
+
+# build/pidone-initrd.img: for the pidone kernel (no modules). build/pidone-initrd-stock.img:
+# for Debian's stock kernel, with the virtio/9p/vsock modules it needs.
+initrd: $(BUILD)/pidone-initrd.img $(BUILD)/pidone-initrd-stock.img
+$(BUILD)/pidone-initrd.img: $(BUILD)/pidone rootfs/mkinitrd.sh
+	NO_MODULES=1 bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
+$(BUILD)/pidone-initrd-stock.img: $(BUILD)/pidone rootfs/mkinitrd.sh $(wildcard rootfs/*.list)
 	bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
 
 # --- tests -----------------------------------------------------------------------------
@@ -147,17 +157,28 @@ integration: $(BUILD)/pidone $(BUILD)/pidone-asan $(BUILD)/pidonectl $(BUILD)/pd
 fuzz-check:
 	@bash fuzz/run.sh short
 
+# The boot test on the pidone kernel (PVH vmlinux), then on Debian's stock kernel + modules.
 qemu-check: all
-	@bash qemu-tests/run.sh $(BUILD)
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
+		bash qemu-tests/run.sh $(BUILD)
+	@PD_INITRD=$(BUILD)/pidone-initrd-stock.img bash qemu-tests/run.sh $(BUILD)
 
 # Every test: unit (ASan/UBSan), host integration, a short fuzz run, the QEMU boot test.
 check: unit integration fuzz-check qemu-check
 
 # The main job: build the initrd, boot it in QEMU, call it over ttRPC.
 demo: all
-	@bash qemu-tests/demo.sh $(BUILD)
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
+		bash qemu-tests/demo.sh $(BUILD)
 
-bench: all
+# The benchmark programs (bench/*.c): host builds linked with the ttRPC client, like the
+# integration test programs. bench/run.sh builds the Go peer server itself.
+BENCH_PROGS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(BUILD)/host/bench/%.o $(CLIENT_OBJS)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -o $@ $^ $(HOST_LIBS) -lm -lpthread
+
+bench: all $(BUILD)/pdtest $(BENCH_PROGS)
 	@bash bench/run.sh $(BUILD)
 
 fuzz:

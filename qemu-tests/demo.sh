@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 pd_vm_setup "$1" || exit 1
-INITRD=$PD_BUILD/pidone-initrd.img
+INITRD=${PD_INITRD:-$PD_BUILD/pidone-initrd.img}
 
 fail() {
 	echo "demo failed: $*" >&2

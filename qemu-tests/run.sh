@@ -1,7 +1,7 @@
 #!/bin/bash
 # qemu-tests/run.sh BUILD_DIR — the QEMU boot test (make qemu-check).
 #
-# Boots BUILD_DIR/pidone-initrd.img on the stock kernel under TCG, with the agent channel on a
+# Boots $PD_INITRD (default BUILD_DIR/pidone-initrd.img) on $PD_KERNEL under TCG, with the agent channel on a
 # virtio-serial port (host side: a unix socket) and a 9p share, then drives pidone with
 # BUILD_DIR/pidonectl: Health.Check, Version, DestroySandbox, and checks the VM powers itself
 # off cleanly. Each check is a function below; add new ones to CHECKS in boot order.
@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 pd_vm_setup "$1" || exit 1
-INITRD=$PD_BUILD/pidone-initrd.img
+INITRD=${PD_INITRD:-$PD_BUILD/pidone-initrd.img}
 EXPECTED_VERSION=$(sed -n 's/^VERSION *:= *//p' "$HERE/../Makefile")
 HEALTH_WAIT_S=60
 POWEROFF_WAIT_S=30
