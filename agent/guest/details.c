@@ -1,0 +1,29 @@
+/* GetGuestDetails: what the host learns about the guest after CreateSandbox — the memory
+ * block size (hotplugged memory must come in multiples of it), whether memory can be added
+ * through the probe file, and who the agent is and what it supports. */
+#include "guest.h"
+
+#include <unistd.h>
+
+/* The storage drivers agent/sandbox/storage.c accepts (tests/unit/test_guest.c checks that
+ * the two lists agree). */
+static const char *const storage_handlers[] = {"9p", "virtio-fs", "ephemeral", "local", "bind"};
+
+int pd_guest_details(const char *sysfs, bool mem_block_size, bool mem_hotplug_probe,
+		     struct pd_guest_details *d, struct pd_error *err)
+{
+	*d = (struct pd_guest_details){0};
+	if (mem_block_size && pd_memory_block_size(sysfs, &d->mem_block_size_bytes, err) < 0)
+		return -1;
+	if (mem_hotplug_probe)
+		d->support_mem_hotplug_probe = pd_memory_probe_supported(sysfs);
+	d->version = PD_VERSION;
+	d->init_daemon = getpid() == 1;
+	d->storage_handlers = storage_handlers;
+	d->n_storage_handlers = sizeof(storage_handlers) / sizeof(storage_handlers[0]);
+	/* Linux.Seccomp is applied to every container process (agent/container/seccomp.c). */
+	d->supports_seccomp = true;
+	d->extra_features = NULL; /* Kata lists build features here ("agent-policy"); none */
+	d->n_extra_features = 0;
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* GetVolumeStats: capacity and inode figures of a volume mounted in the guest, for the
+ * kubelet's volume metrics. */
+#include "guest.h"
+
+#include <errno.h>
+#include <sys/statfs.h>
+
+#include "agent/container/validate.h"
+
+static struct pd_volume_usage usage(uint64_t total, uint64_t free, uint64_t avail, uint64_t unit)
+{
+	struct pd_volume_usage u;
+	u.total = total * unit;
+	u.used = total > free ? (total - free) * unit : 0;
+	u.available = avail * unit;
+	return u;
+}
+
+int pd_volume_stats(const char *path, struct pd_volume_usage *bytes,
+		    struct pd_volume_usage *inodes, struct pd_error *err)
+{
+	struct statfs st;
+	if (pd_validate_abs_path(path, "volume_guest_path", NULL, NULL, err) < 0)
+		return -1;
+	if (statfs(path, &st) < 0)
+		return pd_error_errno(err, errno, "statfs %s", path);
+	/* f_frsize is the unit of the block counts (f_bsize is only the preferred I/O size,
+	 * though the two agree on most file systems); older kernels leave it 0. */
+	uint64_t unit = st.f_frsize ? (uint64_t)st.f_frsize : (uint64_t)st.f_bsize;
+	/* Available as the kubelet counts it: what a non-root writer can still use. */
+	*bytes = usage(st.f_blocks, st.f_bfree, st.f_bavail, unit);
+	*inodes = usage(st.f_files, st.f_ffree, st.f_ffree, 1);
+	return 0;
+}
