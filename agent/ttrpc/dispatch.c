@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/log.h"
+#include "agent/policy.h"
 #include "google/rpc/status.pb-c.h"
 #include "ttrpc.pb-c.h"
 
@@ -41,8 +42,35 @@ static void queue_error(struct pd_conn *c, uint32_t stream_id, int code, const c
 	queue_response(c, stream_id, &st, NULL, 0);
 }
 
-static void call_finish(struct pd_call *call)
+/* The one place calls are counted (metrics): where each one is answered. Rows are found by
+ * the names' pointers, which come from the service descriptors. */
+static void count_call(struct pd_server *srv, const struct pd_call *call, int code)
 {
+	struct pd_call_count *row = NULL;
+	if (!call->method)
+		return;
+	for (unsigned i = 0; i < srv->n_call_counts && !row; i++)
+		if (srv->call_counts[i].method == call->method->name &&
+		    srv->call_counts[i].service == call->service)
+			row = &srv->call_counts[i];
+	if (!row && srv->n_call_counts < PD_SERVER_COUNTED_METHODS) {
+		row = &srv->call_counts[srv->n_call_counts++];
+		row->service = call->service;
+		row->method = call->method->name;
+	}
+	if (row)
+		row->by_code[code >= 0 && code < PD_CALL_CODES ? code : PD_UNKNOWN]++;
+}
+
+const struct pd_call_count *pd_server_call_counts(const struct pd_server *srv, unsigned *n)
+{
+	*n = srv->n_call_counts;
+	return srv->call_counts;
+}
+
+static void call_finish(struct pd_call *call, int code)
+{
+	count_call(call->conn->srv, call, code);
 	call->done = true;
 	if (call->parked) {
 		pd_list_del(&call->conn_node);
@@ -57,8 +85,10 @@ void pd_call_reply(struct pd_call *call, const ProtobufCMessage *reply)
 	struct pd_conn *c = call->conn;
 	static const Google__Rpc__Status ok = GOOGLE__RPC__STATUS__INIT;
 	size_t len = reply ? protobuf_c_message_get_packed_size(reply) : 0;
+	int code = PD_OK;
 	if (len > PD_TTRPC_MAX_DATA - 64) {
-		queue_error(c, call->stream_id, PD_RESOURCE_EXHAUSTED, "response too large");
+		code = PD_RESOURCE_EXHAUSTED;
+		queue_error(c, call->stream_id, code, "response too large");
 	} else if (len == 0) {
 		queue_response(c, call->stream_id, &ok, NULL, 0);
 	} else {
@@ -68,18 +98,20 @@ void pd_call_reply(struct pd_call *call, const ProtobufCMessage *reply)
 			queue_response(c, call->stream_id, &ok, buf, len);
 			free(buf);
 		} else {
-			queue_error(c, call->stream_id, PD_RESOURCE_EXHAUSTED, "out of memory");
+			code = PD_RESOURCE_EXHAUSTED;
+			queue_error(c, call->stream_id, code, "out of memory");
 		}
 	}
-	call_finish(call);
+	call_finish(call, code);
 }
 
 void pd_call_fail(struct pd_call *call, const struct pd_error *err)
 {
 	pd_debug("rpc failed", "rpc=%s code=%s err=\"%s\"", call->method ? call->method->name : "?",
 		 pd_code_name(err->code), err->msg);
-	queue_error(call->conn, call->stream_id, err->code ? err->code : PD_UNKNOWN, err->msg);
-	call_finish(call);
+	int code = err->code ? err->code : PD_UNKNOWN;
+	queue_error(call->conn, call->stream_id, code, err->msg);
+	call_finish(call, code);
 }
 
 static const struct pd_service *find_service(struct pd_server *srv, const char *name)
@@ -154,7 +186,15 @@ static void invoke(struct pd_conn *c, uint32_t stream_id, const Ttrpc__Request *
 		/* A deadline past the end of the clock is no deadline. */
 		call->deadline_ns = req->timeout_nano < INT64_MAX - now ? now + req->timeout_nano : 0;
 	}
-	int rc = svc->handlers[idx](call, in, &err);
+	/* The policy gate (agent/policy.h): denied calls fail PERMISSION_DENIED; a denied
+	 * ReadStdout/ReadStderr is answered empty instead, as Kata redacts it. */
+	int rc = pd_policy_check(call->service, m->name, in, &err);
+	if (rc == PD_POLICY_REDACT) {
+		pd_call_reply(call, NULL);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = svc->handlers[idx](call, in, &err);
+	}
 	protobuf_c_message_free_unpacked(in, NULL);
 	if (rc == PD_RPC_PARKED && !call->done) {
 		if (c->n_parked >= c->srv->limits.max_calls_per_conn && c->serial)

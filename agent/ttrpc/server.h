@@ -85,4 +85,17 @@ struct pd_server_stats {
 };
 void pd_server_get_stats(const struct pd_server *srv, struct pd_server_stats *st);
 
+/* Calls answered, by method and status code (google.rpc codes 0..16): every call that reached
+ * its handler or the policy gate counts once, when it is answered (replied, failed, timed
+ * out or cancelled). Calls refused otherwise (unknown method, not implemented, payload
+ * that does not decode, too many calls waiting) are only in pd_server_stats.errors. */
+#define PD_CALL_CODES 17
+struct pd_call_count {
+	const char *service;
+	const char *method;
+	uint64_t by_code[PD_CALL_CODES];
+};
+/* The table (*n rows, in the order methods were first answered); valid while srv lives. */
+const struct pd_call_count *pd_server_call_counts(const struct pd_server *srv, unsigned *n);
+
 #endif

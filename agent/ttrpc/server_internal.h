@@ -23,6 +23,9 @@ struct pd_conn {
 	struct pd_list node;   /* in srv->conns or srv->dead */
 };
 
+/* Methods with their own row in the call counters (the protos have 44). */
+#define PD_SERVER_COUNTED_METHODS 64
+
 struct pd_listener {
 	struct pd_watch watch;
 	struct pd_server *srv;
@@ -42,6 +45,8 @@ struct pd_server {
 	unsigned n_conns;
 	bool any_broken;
 	struct pd_server_stats stats;
+	struct pd_call_count call_counts[PD_SERVER_COUNTED_METHODS]; /* dispatch.c */
+	unsigned n_call_counts;
 	void (*on_stop)(void *);
 	void *on_stop_data;
 	int64_t stop_by_ns;
