@@ -37,7 +37,7 @@ MAIN_SRC    := agent/main.c
 # The ttRPC client side: pidonectl, the integration test programs and the benchmarks.
 CLIENT_SRCS := agent/error.c agent/log.c agent/ttrpc/frame.c agent/ttrpc/address.c \
                $(wildcard agent/ttrpc/client.c)
-CTL_SRCS    := $(sort $(wildcard agent/ctl/*.c)) $(CLIENT_SRCS)
+CTL_SRCS    := $(sort $(wildcard agent/ctl/*.c)) $(CLIENT_SRCS) agent/container/json_read.c
 ITEST_PROGS := $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c))
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(wildcard tests/unit/test_*.c))
 TEST_HELPERS:= $(wildcard tests/unit/helpers/*.c)

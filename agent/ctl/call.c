@@ -1,7 +1,7 @@
-/* `pidonectl call SERVICE METHOD [REQUEST_FILE]`: any RPC, the request as encoded bytes,
- * the reply decoded with the method's descriptor and printed as JSON. The request is sent
- * as it is, without checking it against the method's input type, so that the agent's own
- * handling of bad input can be exercised too. */
+/* `pidonectl call SERVICE METHOD [REQUEST_FILE | --json FILE]`: any RPC, the request as
+ * encoded bytes or as JSON, the reply decoded with the method's descriptor and printed as
+ * JSON. Encoded bytes are sent as they are, without checking them against the method's
+ * input type, so that the agent's own handling of bad input can be exercised too. */
 #include "ctl.h"
 
 #include <errno.h>
@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "agent.pb-c.h"
+#include "bundle.h"
 #include "health.pb-c.h"
+#include "json_to_proto.h"
 #include "print_json.h"
 
 static const ProtobufCServiceDescriptor *const services[] = {
@@ -82,19 +84,53 @@ static int print_reply(const ProtobufCMethodDescriptor *m, const struct pd_clien
 	return PD_EXIT_OK;
 }
 
+/* --json FILE: the request from JSON through the method's input descriptor, encoded. */
+static int json_request(struct pd_ctl *ctl, const char *service, const char *method,
+			const char *path, uint8_t **payload, size_t *len)
+{
+	const ProtobufCMethodDescriptor *m = pd_ctl_find_method(service, method);
+	struct pd_j2p_unknown unknown = {pd_ctl_unknown_key, ctl};
+	struct pd_error err = {0};
+	ProtobufCMessage *msg;
+	char *text;
+	size_t n;
+	if (!m)
+		return pd_ctl_fail(PD_EXIT_USAGE, PD_NOT_FOUND,
+				   "%s/%s is not a known method: --json needs its request type",
+				   service, method);
+	if (pd_ctl_read_file(path, PD_J2P_MAX_TEXT, &text, &n, &err) < 0)
+		return pd_ctl_fail(PD_EXIT_USAGE, err.code, "%s", err.msg);
+	int rc = pd_json_to_proto(text, n, m->input, &unknown, &msg, &err);
+	free(text);
+	if (rc < 0)
+		return pd_ctl_fail(PD_EXIT_USAGE, err.code, "%s: %s", path, err.msg);
+	*len = protobuf_c_message_get_packed_size(msg);
+	*payload = malloc(*len ? *len : 1);
+	if (*payload)
+		protobuf_c_message_pack(msg, *payload);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return *payload ? PD_EXIT_OK
+			: pd_ctl_fail(PD_EXIT_USAGE, PD_RESOURCE_EXHAUSTED, "out of memory");
+}
+
 int pd_ctl_cmd_call(struct pd_ctl *ctl, int argc, char **argv)
 {
 	const char *service = argv[0], *method = argv[1];
 	uint8_t *payload = NULL;
 	size_t len = 0;
 	struct pd_client_reply r;
+	int rc = PD_EXIT_OK;
 
-	if (argc > 2) {
-		int rc = read_request(argv[2], &payload, &len);
-		if (rc != PD_EXIT_OK)
-			return rc;
-	}
-	int rc = pd_ctl_call_raw(ctl, service, method, payload, len, &r);
+	if (argc == 4 && strcmp(argv[2], "--json") == 0)
+		rc = json_request(ctl, service, method, argv[3], &payload, &len);
+	else if (argc == 4 || (argc == 3 && strcmp(argv[2], "--json") == 0))
+		rc = pd_ctl_fail(PD_EXIT_USAGE, PD_INVALID_ARGUMENT,
+				 "usage: pidonectl call SERVICE METHOD [REQUEST_FILE | --json FILE]");
+	else if (argc == 3)
+		rc = read_request(argv[2], &payload, &len);
+	if (rc != PD_EXIT_OK)
+		return rc;
+	rc = pd_ctl_call_raw(ctl, service, method, payload, len, &r);
 	free(payload);
 	if (rc != PD_EXIT_OK)
 		return rc;

@@ -1,12 +1,14 @@
 /* pidonectl: talk to a pidone agent over ttRPC from the host. */
 #include "ctl.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
 static void usage(FILE *out)
 {
-	fputs("usage: pidonectl [--addr ADDR] [--wait SECONDS] [--timeout SECONDS] COMMAND [ARGS]\n"
+	fputs("usage: pidonectl [--addr ADDR] [--wait SECONDS] [--timeout SECONDS] [--verbose]\n"
+	      "                 COMMAND [ARGS]\n"
 	      "\n"
 	      "  --addr ADDR        the agent (default: $PIDONE_ADDR)\n"
 	      "                       unix:///path/agent.sock   a socket (host tests: pidone\n"
@@ -19,7 +21,9 @@ static void usage(FILE *out)
 	      "                       vsock://CID:PORT          inside a VM only\n"
 	      "  --wait SECONDS     keep trying to reach a serving agent this long (a guest that\n"
 	      "                     is still booting; 0 = one try)\n"
-	      "  --timeout SECONDS  limit for each call (default 30), also sent to the agent\n"
+	      "  --timeout SECONDS  limit for each call (default 30), also sent to the agent;\n"
+	      "                     a process's output and exit are waited for without one\n"
+	      "  --verbose          name JSON keys that fit no field, and ignored call errors\n"
 	      "\n"
 	      "commands:\n",
 	      out);
@@ -30,14 +34,25 @@ static void usage(FILE *out)
 		fputc('\n', out);
 	}
 	fputs("\nexit status: 0 ok, 1 the agent returned an error (or is not SERVING),\n"
-	      "             2 usage, 3 could not reach the agent / transport error.\n"
+	      "             2 usage, 3 could not reach the agent / transport error;\n"
+	      "             run, exec and wait: the process's exit status once it ran.\n"
 	      "errors print as: pidonectl: CODE_NAME: message\n",
 	      out);
+}
+
+/* fds 0-2 open, so that the agent's socket never becomes "stdin" (run and exec read fd 0
+ * and write fds 1 and 2). */
+static void open_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			return;
 }
 
 int main(int argc, char **argv)
 {
 	struct pd_ctl ctl = {0};
+	open_std_fds();
 	int first;
 	bool help;
 

@@ -35,19 +35,21 @@ int pd_ctl_parse_options(int argc, char **argv, struct pd_ctl *ctl, int *cmd_ind
 		{"addr", required_argument, NULL, 'a'},
 		{"wait", required_argument, NULL, 'w'},
 		{"timeout", required_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	ctl->addr = getenv("PIDONE_ADDR");
 	ctl->wait_ms = 0;
 	ctl->timeout_ms = PD_CTL_DEFAULT_TIMEOUT_MS;
+	ctl->verbose = false;
 	*help = false;
 
 	optind = 1;
 	opterr = 0; /* we print our own message, in our own format */
 	int c;
 	/* '+': stop at the command name, whose own arguments may start with '-' ("-" = stdin) */
-	while ((c = getopt_long(argc, argv, "+a:w:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+a:w:t:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			ctl->addr = optarg;
@@ -59,6 +61,9 @@ int pd_ctl_parse_options(int argc, char **argv, struct pd_ctl *ctl, int *cmd_ind
 		case 't':
 			if (seconds_option("timeout", optarg, &ctl->timeout_ms) != 0)
 				return PD_EXIT_USAGE;
+			break;
+		case 'v':
+			ctl->verbose = true;
 			break;
 		case 'h':
 			*help = true;

@@ -115,15 +115,16 @@ void pd_ctl_disconnect(struct pd_ctl *ctl)
 	ctl->connected = false;
 }
 
-int pd_ctl_call_raw(struct pd_ctl *ctl, const char *service, const char *method,
-		    const uint8_t *payload, size_t len, struct pd_client_reply *reply)
+static int call_raw_for(struct pd_ctl *ctl, int timeout_ms, const char *service,
+			const char *method, const uint8_t *payload, size_t len,
+			struct pd_client_reply *reply)
 {
 	struct pd_error err = {0};
 	int rc = pd_ctl_connect(ctl);
 	if (rc != PD_EXIT_OK)
 		return rc;
-	if (pd_client_call_raw(&ctl->client, service, method, payload, len, ctl->timeout_ms,
-			       reply, &err) < 0)
+	if (pd_client_call_raw(&ctl->client, service, method, payload, len, timeout_ms, reply,
+			       &err) < 0)
 		return transport_failure(&err);
 	if (reply->code != PD_OK) {
 		rc = pd_ctl_fail(PD_EXIT_REMOTE, reply->code, "%s", reply->message);
@@ -133,9 +134,27 @@ int pd_ctl_call_raw(struct pd_ctl *ctl, const char *service, const char *method,
 	return PD_EXIT_OK;
 }
 
+int pd_ctl_call_raw(struct pd_ctl *ctl, const char *service, const char *method,
+		    const uint8_t *payload, size_t len, struct pd_client_reply *reply)
+{
+	return call_raw_for(ctl, ctl->timeout_ms, service, method, payload, len, reply);
+}
+
 int pd_ctl_call(struct pd_ctl *ctl, const char *service, const char *method,
 		const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
 		ProtobufCMessage **reply)
+{
+	return pd_ctl_call_for(ctl, ctl->timeout_ms, service, method, req, reply_desc, reply);
+}
+
+int pd_ctl_agent_call(struct pd_ctl *ctl, const char *method, const ProtobufCMessage *req)
+{
+	return pd_ctl_call(ctl, "grpc.AgentService", method, req, NULL, NULL);
+}
+
+int pd_ctl_call_for(struct pd_ctl *ctl, int timeout_ms, const char *service, const char *method,
+		    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+		    ProtobufCMessage **reply)
 {
 	static const uint8_t empty[1];
 	struct pd_client_reply r;
@@ -149,7 +168,7 @@ int pd_ctl_call(struct pd_ctl *ctl, const char *service, const char *method,
 					   "out of memory");
 		protobuf_c_message_pack(req, buf);
 	}
-	int rc = pd_ctl_call_raw(ctl, service, method, buf, len, &r);
+	int rc = call_raw_for(ctl, timeout_ms, service, method, buf, len, &r);
 	free(buf);
 	if (rc != PD_EXIT_OK)
 		return rc;

@@ -58,6 +58,13 @@ static void test_defaults_and_env(void **state)
 	assert_int_equal(ctl.wait_ms, 2500);
 	assert_int_equal(ctl.timeout_ms, 250);
 	assert_int_equal(cmd, 7);
+	assert_false(ctl.verbose);
+	assert_int_equal(parse(&ctl, &cmd, &help, (const char *[]){"-v", "run", "b", NULL}), 0);
+	assert_true(ctl.verbose);
+	assert_int_equal(cmd, 2);
+	assert_int_equal(parse(&ctl, &cmd, &help, (const char *[]){"--verbose", "check", NULL}),
+			 0);
+	assert_true(ctl.verbose);
 	unsetenv("PIDONE_ADDR");
 	assert_int_equal(parse(&ctl, &cmd, &help, (const char *[]){"check", NULL}), 0);
 	assert_null(ctl.addr); /* checked when a command connects, not here */
