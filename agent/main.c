@@ -12,8 +12,10 @@
 
 #include "agent/agent.h"
 #include "agent/log.h"
+#include "agent/policy.h"
 #include "agent/proctable.h"
 #include "agent/container/rootfs.h"
+#include "agent/net/net.h"
 #include "agent/rpc/rpc.h"
 #include "agent/statecmd.h"
 #include "agent/ttrpc/transport.h"
@@ -111,8 +113,11 @@ static int setup(struct pd_agent *agent, struct pd_error *err)
 		.is_pid1 = agent->is_pid1};
 	if (pd_signals_open(&agent->signals, &agent->loop, err) < 0)
 		return -1;
+	pd_policy_load_boot(PD_POLICY_FILE); /* before the first call can arrive */
 	if (pd_rpc_services(agent, &services, &n_services, err) < 0)
 		return -1;
+	if (agent->is_pid1 && pd_net_loopback_up(err) < 0) /* Kata: lo up in init mode */
+		pd_warn("loopback not up", "err=\"%s\"", err->msg);
 	pd_sandbox_init(&agent->sandbox, &agent->loop, agent->cfg.container_pipe_size);
 	agent->sandbox.no_pivot = pd_rootfs_is_initramfs();
 	pd_rpc_sandbox_init(agent);

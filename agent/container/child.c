@@ -2,10 +2,15 @@
  *   1. default signal dispositions, empty mask (we inherit the agent's blocked set)
  *   2. join the namespaces that have paths (sandbox ipc/uts; an exec: all of the container's)
  *   3. hostname in a new uts namespace
- *   4. init: the rootfs (mounts, devices, pivot); exec: enter the container's root
+ *   4. init: sysctls (through the agent's /proc, before the container's root hides it and
+ *      its read-only /proc/sys applies), then the rootfs (mounts, devices, pivot);
+ *      exec: enter the container's root
  *   5. stdio, new session, controlling tty
- *   6. user, groups, capabilities, rlimits, no_new_privs, cwd (pd_process_setup)
- *   7. READY, wait for START, exec
+ *   6. seccomp, when no_new_privs is off: the kernel then wants CAP_SYS_ADMIN, which the
+ *      next step may drop (runc's order)
+ *   7. user, groups, capabilities, rlimits, no_new_privs, cwd (pd_process_setup)
+ *   8. READY, wait for START, exec — with no_new_privs, the seccomp filter goes on right
+ *      before execve, after the binary has been looked up (pd_process_exec)
  * Any failure goes back to the agent as an error message naming the step; then _exit. */
 #include "child.h"
 
@@ -20,7 +25,9 @@
 
 #include "agent/container/process.h"
 #include "agent/container/rootfs.h"
+#include "agent/container/seccomp.h"
 #include "agent/container/sync.h"
+#include "agent/container/sysctl.h"
 #include "agent/signals.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -111,12 +118,16 @@ static int set_up(const struct pd_spawn_request *req, struct pd_error *err)
 		if (cfg->hostname && cfg->ns[PD_NS_UTS].enabled && !cfg->ns[PD_NS_UTS].path &&
 		    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 			return pd_error_errno(err, errno, "sethostname %s", cfg->hostname);
-		if (pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
+		if (pd_sysctls_apply(cfg->sysctls, cfg->n_sysctls, err) < 0 ||
+		    pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
 			return -1;
 	} else if (join_container(req, err) < 0) {
 		return -1;
 	}
 	if (setup_stdio(req, err) < 0)
+		return -1;
+	if (cfg && cfg->seccomp && !req->proc->no_new_privileges &&
+	    pd_seccomp_load(cfg->seccomp, err) < 0)
 		return -1;
 	return pd_process_setup(req->proc, err);
 }
@@ -135,6 +146,8 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 		_exit(127);
 	if (pd_sync_recv(sync_fd, -1, &msg, &err) < 0 || msg.kind != PD_SYNC_START)
 		_exit(127); /* the agent abandoned us */
-	pd_process_exec(req->proc, &err);
+	const struct pd_container_config *cfg = req->cfg;
+	bool late_seccomp = cfg && cfg->seccomp && req->proc->no_new_privileges;
+	pd_process_exec(req->proc, late_seccomp ? cfg->seccomp : NULL, &err);
 	fail(sync_fd, &err);
 }

@@ -25,6 +25,11 @@
 #define PD_MAX_PATHS    512 /* masked, readonly */
 #define PD_MAX_GIDS     256
 #define PD_MAX_RLIMITS  32
+#define PD_MAX_SYSCTLS  256
+#define PD_MAX_SECCOMP_RULES  1024 /* Linux.Seccomp.Syscalls entries */
+#define PD_MAX_SECCOMP_NAMES  4096 /* syscall names over all entries */
+#define PD_MAX_SECCOMP_ARGS   16   /* comparisons in one entry */
+#define PD_MAX_SECCOMP_ARCHES 32
 #define PD_CONFIG_BYTES (8u << 20) /* arena cap per container config */
 
 enum pd_ns_type {
@@ -71,6 +76,49 @@ struct pd_caps {
 	uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
+/* A sysctl from Linux.Sysctl: key in dotted form ("kernel.msgmax"; a '/' stands for a '.'
+ * inside a name, "net.ipv4.conf.eth0/100.rp_filter"), checked by sysctl.h. */
+struct pd_sysctl {
+	char *key;
+	char *value;
+};
+
+/* Linux.Seccomp. Actions are libseccomp's SCMP_ACT_* values with their data folded in
+ * (SCMP_ACT_ERRNO(EPERM)), arches its SCMP_ARCH_* tokens, ops its enum scmp_compare: the
+ * engine hands them to libseccomp as they are. */
+#define PD_SECCOMP_ARG_COUNT 6 /* a syscall's arguments */
+
+struct pd_seccomp_arg {
+	unsigned index; /* 0..PD_SECCOMP_ARG_COUNT-1 */
+	uint64_t value, value_two;
+	int op; /* SCMP_CMP_* */
+};
+
+struct pd_seccomp_rule {
+	char **names; /* syscall names; names libseccomp does not know are skipped */
+	size_t n_names;
+	uint32_t action;
+	struct pd_seccomp_arg *args; /* all must match (AND); see seccomp.h for repeats */
+	size_t n_args;
+};
+
+#define PD_SECCOMP_FLAG_LOG	   (1u << 0) /* SECCOMP_FILTER_FLAG_LOG */
+#define PD_SECCOMP_FLAG_SPEC_ALLOW (1u << 1) /* SECCOMP_FILTER_FLAG_SPEC_ALLOW */
+
+struct sock_filter; /* <linux/filter.h> */
+
+struct pd_seccomp {
+	uint32_t default_action;
+	uint32_t *arches; /* besides the native one */
+	size_t n_arches;
+	unsigned flags; /* PD_SECCOMP_FLAG_*; TSYNC is accepted and dropped (one thread) */
+	struct pd_seccomp_rule *rules;
+	size_t n_rules;
+	/* The compiled program (pd_seccomp_compile), in the config's arena. */
+	struct sock_filter *bpf;
+	unsigned short n_bpf;
+};
+
 struct pd_process_config {
 	bool terminal;
 	unsigned short rows, cols; /* console size, 0 = leave */
@@ -109,6 +157,9 @@ struct pd_container_config {
 	char **readonly_paths;
 	size_t n_readonly_paths;
 	char *cgroups_path; /* Linux.CgroupsPath or NULL (issue 4) */
+	struct pd_sysctl *sysctls; /* Linux.Sysctl, written in the child before the rootfs */
+	size_t n_sysctls;
+	struct pd_seccomp *seccomp; /* Linux.Seccomp or NULL; every process of the container */
 	struct pd_process_config process;
 };
 

@@ -4,7 +4,9 @@
  * not the agent's. Each candidate must be a regular file we may execute: directories and
  * non-executables are skipped as execvp skips them, and a miss is reported as NOT_FOUND
  * unless a candidate existed without execute permission (PERMISSION_DENIED). execve with
- * an explicit envp is what clears the agent's environment: nothing else is inherited. */
+ * an explicit envp is what clears the agent's environment: nothing else is inherited.
+ * A seccomp filter given here goes on after the look-up and the environment are ready, so
+ * between it and execve the process makes no other system call. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +18,7 @@
 
 #include "agent/container/process.h"
 #include "agent/container/process_steps.h"
+#include "agent/container/seccomp.h"
 
 #define PD_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -66,7 +69,8 @@ static int exec_failed(const char *file, int e, struct pd_error *err)
 	return pd_error_errno(err, e, "execve %s", file);
 }
 
-int pd_process_exec(const struct pd_process_config *p, struct pd_error *err)
+int pd_process_exec(const struct pd_process_config *p, const struct pd_seccomp *seccomp,
+		    struct pd_error *err)
 {
 	if (p->n_args < 1 || !p->args || !p->args[0] || !p->args[0][0])
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "no executable in process.args");
@@ -81,6 +85,10 @@ int pd_process_exec(const struct pd_process_config *p, struct pd_error *err)
 	char **envp;
 	if (pd_exec_env(p, &envp, err) < 0)
 		return -1;
+	if (seccomp && pd_seccomp_load(seccomp, err) < 0) {
+		pd_exec_env_free(p, envp);
+		return -1;
+	}
 	execve(file, p->args, envp);
 	int e = errno;
 	pd_exec_env_free(p, envp);

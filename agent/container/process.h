@@ -25,8 +25,11 @@ int pd_process_setup(const struct pd_process_config *p, struct pd_error *err);
  * args[0] containing '/' is used as is) and execve it with exactly p->env, plus HOME (the
  * user's home from the container's /etc/passwd, else "/") when env has no HOME. Returns
  * only on failure: -1 with err naming the binary (NOT_FOUND "executable file 'x' not found
- * in $PATH", PERMISSION_DENIED when it exists but may not be executed). */
-int pd_process_exec(const struct pd_process_config *p, struct pd_error *err);
+ * in $PATH", PERMISSION_DENIED when it exists but may not be executed). With `seccomp`
+ * (compiled, seccomp.h) the filter is installed between the look-up and execve: the caller
+ * passes it when no_new_privs is on, so the process needs no privilege for it. */
+int pd_process_exec(const struct pd_process_config *p, const struct pd_seccomp *seccomp,
+		    struct pd_error *err);
 
 /* Check a process config before anything is spawned (the RPC layer calls this): args,
  * env "K=V", absolute cwd, uid/gid not -1, known capabilities only (< pd_cap_count()),

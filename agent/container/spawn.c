@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -62,12 +63,28 @@ static pid_t clone_child(const struct pd_spawn_request *req, struct pd_error *er
 	return pid;
 }
 
-/* The pid was never published and the loop is not running: nothing else can reap it. */
-static void kill_unpublished(pid_t pid)
+/* The pid was never published and the loop is not running: nothing else can reap it.
+ * Returns its wait status (what it died of, if it died by itself). */
+static int kill_unpublished(pid_t pid)
 {
+	int st = 0;
 	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
 		;
+	return st;
+}
+
+/* The child went away before READY without a word: say what it died of (a seccomp filter
+ * of a spec without no_new_privs is on during the set-up, and may kill it). */
+static int died_in_setup(int st, struct pd_error *err)
+{
+	if (WIFSIGNALED(st))
+		return pd_error_set(err, PD_INTERNAL, 0,
+				    "the container process died during set-up: signal %d (%s)",
+				    WTERMSIG(st), strsignal(WTERMSIG(st)));
+	return pd_error_set(err, PD_INTERNAL, 0,
+			    "the container process exited during set-up with status %d",
+			    WIFEXITED(st) ? WEXITSTATUS(st) : st);
 }
 
 int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct pd_error *err)
@@ -86,12 +103,14 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 		return -1;
 	}
 	struct pd_sync_msg msg;
-	if (pd_sync_recv(sv[0], req->timeout_ms, &msg, err) < 0 || msg.kind != PD_SYNC_READY) {
-		if (msg.kind == PD_SYNC_ERROR)
+	int rc = pd_sync_recv(sv[0], req->timeout_ms, &msg, err);
+	if (rc < 0 || msg.kind != PD_SYNC_READY) {
+		bool eof = rc == 0 && msg.kind == PD_SYNC_EOF;
+		if (rc == 0 && msg.kind == PD_SYNC_ERROR)
 			pd_sync_to_error(&msg, err);
 		close(sv[0]);
-		kill_unpublished(pid);
-		return -1;
+		int st = kill_unpublished(pid);
+		return eof ? died_in_setup(st, err) : -1;
 	}
 	out->pid = pid;
 	out->sync_fd = sv[0];

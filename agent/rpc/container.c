@@ -7,6 +7,7 @@
 
 #include "agent.pb-c.h"
 #include "agent/container/process.h"
+#include "agent/container/sysctl.h"
 #include "agent/container/validate.h"
 #include "agent/log.h"
 #include "agent/rpc/lookup.h"
@@ -75,7 +76,7 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 	size_t n_mps = 0;
 	if (pd_oci_spec_to_config(req->oci, req->container_id, &cfg, err) < 0 ||
 	    kata_namespaces(&cfg, req->sandbox_pidns, err) < 0 ||
-	    pd_process_config_check(&cfg.process, err) < 0 ||
+	    pd_sysctls_check(&cfg, err) < 0 || pd_process_config_check(&cfg.process, err) < 0 ||
 	    pd_rpc_storages_acquire(sb, req->storages, req->n_storages, false, &mps, &n_mps,
 				    err) < 0) {
 		pd_arena_free(&cfg.arena);

@@ -10,7 +10,9 @@
 
 #include "agent/container/mountopts.h"
 #include "agent/container/names.h"
+#include "agent/container/sysctl.h"
 #include "agent/container/validate.h"
+#include "agent/rpc/oci_seccomp.h"
 
 #define FIELD_MAX	  96
 #define HOSTNAME_MAX	  64 /* HOST_NAME_MAX: sethostname() refuses more */
@@ -547,14 +549,43 @@ static int convert_cgroups_path(const Grpc__Linux *l, struct pd_container_config
 	return cfg->cgroups_path ? 0 : no_memory(err, "Linux.CgroupsPath");
 }
 
+/* Syntax only here: which keys the container's namespaces allow is pd_sysctls_check's,
+ * once the agent has filled in the sandbox's namespace paths. */
+static int convert_sysctls(const Grpc__Linux *l, struct pd_container_config *cfg,
+			   struct pd_error *err)
+{
+	if (!l || l->n_sysctl == 0)
+		return 0;
+	if (l->n_sysctl > PD_MAX_SYSCTLS)
+		return too_many(err, "Linux.Sysctl", l->n_sysctl, PD_MAX_SYSCTLS);
+	cfg->sysctls = pd_arena_calloc(&cfg->arena, l->n_sysctl, sizeof(*cfg->sysctls));
+	if (!cfg->sysctls)
+		return no_memory(err, "Linux.Sysctl");
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		const Grpc__Linux__SysctlEntry *e = l->sysctl[i];
+		struct pd_sysctl *out = &cfg->sysctls[i];
+		if (pd_sysctl_check_syntax(e->key, e->value, err) < 0)
+			return -1;
+		out->key = pd_arena_strdup(&cfg->arena, e->key);
+		out->value = pd_arena_strdup(&cfg->arena, e->value);
+		if (!out->key || !out->value)
+			return no_memory(err, "Linux.Sysctl");
+	}
+	cfg->n_sysctls = l->n_sysctl;
+	return 0;
+}
+
 static int convert_linux(const Grpc__Linux *l, struct pd_container_config *cfg,
 			 struct pd_error *err)
 {
 	if (convert_namespaces(l, cfg, err) < 0 || convert_devices(l, cfg, err) < 0 ||
-	    convert_propagation(l, cfg, err) < 0 || convert_cgroups_path(l, cfg, err) < 0)
+	    convert_propagation(l, cfg, err) < 0 || convert_cgroups_path(l, cfg, err) < 0 ||
+	    convert_sysctls(l, cfg, err) < 0)
 		return -1;
 	if (!l)
 		return 0;
+	if (pd_oci_seccomp_to_config(l->seccomp, &cfg->arena, &cfg->seccomp, err) < 0)
+		return -1;
 	if (convert_paths("Linux.MaskedPaths", l->maskedpaths, l->n_maskedpaths, &cfg->arena,
 			  &cfg->masked_paths, &cfg->n_masked_paths, err) < 0 ||
 	    convert_paths("Linux.ReadonlyPaths", l->readonlypaths, l->n_readonlypaths, &cfg->arena,

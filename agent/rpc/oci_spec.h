@@ -12,12 +12,14 @@
  *   here    shape and syntax: presence, absolute clean paths without "..", names of
  *           capabilities/rlimits/namespaces/propagation, numeric ranges, counts, a mount
  *           namespace (a container sharing PID 1's mounts could unmount the agent's world),
- *           a uts namespace when Hostname is set;
+ *           a uts namespace when Hostname is set, the syntax of Linux.Sysctl entries,
+ *           Linux.Seccomp (oci_seccomp.h: names, limits, and the filter compiled);
  *   engine  everything that needs the filesystem: Root.Path existing and symlink-free, bind
- *           sources existing, destinations resolved under the rootfs.
+ *           sources existing, destinations resolved under the rootfs, and whether a
+ *           sysctl's namespace is the container's own (pd_sysctls_check, sysctl.h).
  * Not converted (no field in the config yet): Annotations, Hooks (the Go runtime clears them;
- * ignored rather than run), Sysctl, Resources, Seccomp, UID/GID mappings, IntelRdt,
- * ApparmorProfile, SelinuxLabel, MountLabel, User.Username. */
+ * ignored rather than run), Resources, UID/GID mappings, IntelRdt, ApparmorProfile,
+ * SelinuxLabel, MountLabel, User.Username. */
 #ifndef PD_RPC_OCI_SPEC_H
 #define PD_RPC_OCI_SPEC_H
 

@@ -18,6 +18,14 @@ extern const struct pd_rpc_entry pd_rpc_sandbox[];
 extern const struct pd_rpc_entry pd_rpc_container[];
 extern const struct pd_rpc_entry pd_rpc_process[];
 extern const struct pd_rpc_entry pd_rpc_stream[];
+extern const struct pd_rpc_entry pd_rpc_shared_mounts[];
+extern const struct pd_rpc_entry pd_rpc_diagnostic[];
+extern const struct pd_rpc_entry pd_rpc_guest[];
+extern const struct pd_rpc_entry pd_rpc_copyfile[];
+extern const struct pd_rpc_entry pd_rpc_metrics[];
+extern const struct pd_rpc_entry pd_rpc_policy[];
+extern const struct pd_rpc_entry pd_rpc_network[];
+extern const struct pd_rpc_entry pd_rpc_cgroups[];
 
 /* Wire the sandbox's events to the handlers (call once at start). */
 void pd_rpc_sandbox_init(struct pd_agent *agent);

@@ -13,6 +13,14 @@ static const struct pd_rpc_entry *const agent_areas[] = {
 	pd_rpc_container,
 	pd_rpc_process,
 	pd_rpc_stream,
+	pd_rpc_shared_mounts,
+	pd_rpc_diagnostic,
+	pd_rpc_guest,
+	pd_rpc_network,
+	pd_rpc_copyfile,
+	pd_rpc_metrics,
+	pd_rpc_policy,
+	pd_rpc_cgroups,
 };
 
 static pd_rpc_fn find(const struct pd_rpc_entry *const *areas, size_t n_areas, const char *name)

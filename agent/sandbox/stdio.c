@@ -280,12 +280,14 @@ void pd_stdio_close_stdin(struct pd_stdio *io)
 	if (io->in.closed)
 		return;
 	if (io->tty && io->in.watch.fd >= 0) {
-		/* A tty has no EOF of its own: the line discipline's EOF character is one. */
-		char eof = 4;
+		/* A tty has no EOF of its own: the line discipline's EOF character is one. Twice:
+		 * the first only ends a partial line ("abc" without a newline), the second is then
+		 * an EOF at the start of a line. */
+		char eof[2] = {4, 4};
 		struct termios t;
 		if (tcgetattr(io->in.watch.fd, &t) == 0)
-			eof = (char)t.c_cc[VEOF];
-		if (write(io->in.watch.fd, &eof, 1) < 0)
+			eof[0] = eof[1] = (char)t.c_cc[VEOF];
+		if (write(io->in.watch.fd, eof, 2) < 0)
 			pd_debug("tty EOF not delivered", "errno=%d", errno);
 	}
 	istream_close(&io->in);

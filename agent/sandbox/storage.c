@@ -217,3 +217,27 @@ void pd_storage_release_list(struct pd_sandbox *sb, char **mount_points, size_t 
 	}
 	free(mount_points);
 }
+
+int pd_storage_remount_ephemeral(struct pd_sandbox *sb, const struct pd_storage_spec *spec,
+				 struct pd_error *err)
+{
+	struct pd_arena a;
+	char *mp = NULL, *data = NULL;
+	unsigned long flags = 0, prop = 0;
+	bool bind = false;
+	pd_arena_init(&a, 1 << 20);
+	int rc = pd_validate_abs_path(spec->mount_point, "storage mount point", &a, &mp, err);
+	struct pd_storage *s = rc == 0 ? find(sb, mp) : NULL;
+	if (rc == 0 && strcmp(spec->driver, "ephemeral") != 0)
+		rc = pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				  "storage %s: only ephemeral storages can be updated", mp);
+	else if (rc == 0 && (!s || !s->mounted))
+		rc = pd_error_set(err, PD_NOT_FOUND, 0, "no ephemeral storage mounted at %s", mp);
+	if (rc == 0)
+		rc = pd_mount_options_parse(spec->options, spec->n_options, &a, &flags, &prop, &data,
+					    &bind, err);
+	if (rc == 0 && mount(NULL, mp, NULL, MS_REMOUNT | flags, data) < 0)
+		rc = pd_error_errno(err, errno, "remount %s (%s)", mp, data ? data : "");
+	pd_arena_free(&a);
+	return rc;
+}

@@ -43,6 +43,10 @@ int pd_storage_acquire(struct pd_sandbox *sb, const struct pd_storage_spec *spec
 void pd_storage_release(struct pd_sandbox *sb, const char *mount_point);
 /* Release every mount point of a list (malloc'd strings and array) and free it. */
 void pd_storage_release_list(struct pd_sandbox *sb, char **mount_points, size_t n);
+/* UpdateEphemeralMounts: remount an ephemeral (tmpfs) storage we hold with new options
+ * (a new size, as Kata's runtime sends when a pod's memory limit changes). */
+int pd_storage_remount_ephemeral(struct pd_sandbox *sb, const struct pd_storage_spec *spec,
+				 struct pd_error *err);
 /* Sandbox end: unmount everything, newest first. */
 void pd_storage_release_all(struct pd_sandbox *sb);
 

@@ -2,7 +2,10 @@
  * capabilities and no_new_privs as /proc/self/status shows them, the mount table, masked
  * and read-only paths, a read-only root, device nodes, and bad specs (relative paths, "..",
  * a symlinked rootfs, a mount destination that is a symlink out of the rootfs, an unknown
- * capability, ...) that must fail with a clear error and leave nothing behind.
+ * capability, ...) that must fail with a clear error and leave nothing behind. Issue 4:
+ * seccomp filters (errno and kill rules, on the init and on execs, with and without
+ * no_new_privs) and sysctls (applied in the container's namespaces only; one of a
+ * namespace the container does not own is refused).
  *
  *   container_security ADDR ROOTFS AGENT_PID SANDBOX_ID [CASE...]   (itest.h) */
 #include <signal.h>
@@ -371,6 +374,259 @@ out:
 	return rc;
 }
 
+/* ---- seccomp ------------------------------------------------------------------------------ */
+
+/* Linux.Seccomp of a spec: Docker's x86 architectures and up to four rules of one or two
+ * names. Lives beside the it_spec it is attached to. */
+struct it_seccomp {
+	Grpc__LinuxSeccomp sc;
+	Grpc__LinuxSyscall call[4];
+	Grpc__LinuxSyscall *callp[4];
+	char *names[4][2];
+};
+
+static void sc_init(struct it_seccomp *m, struct it_spec *s, const char *default_action)
+{
+	static char *arches[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+	memset(m, 0, sizeof(*m));
+	grpc__linux_seccomp__init(&m->sc);
+	m->sc.defaultaction = (char *)default_action;
+	m->sc.architectures = arches;
+	m->sc.n_architectures = IT_N(arches);
+	m->sc.syscalls = m->callp;
+	s->lx.seccomp = &m->sc;
+}
+
+/* A rule for one or two syscalls; errno_ret < 0: no errnoRet (EPERM). */
+static void sc_rule(struct it_seccomp *m, const char *action, int errno_ret, const char *name,
+		    const char *name2)
+{
+	size_t i = m->sc.n_syscalls++;
+	Grpc__LinuxSyscall *c = &m->call[i];
+	grpc__linux_syscall__init(c);
+	c->action = (char *)action;
+	c->names = m->names[i];
+	c->names[c->n_names++] = (char *)name;
+	if (name2)
+		c->names[c->n_names++] = (char *)name2;
+	if (errno_ret >= 0) {
+		c->errno_ret_case = GRPC__LINUX_SYSCALL__ERRNO_RET_ERRNORET;
+		c->errnoret = (uint32_t)errno_ret;
+	}
+	m->callp[i] = c;
+}
+
+static void sc_mkdir_rule(struct it_seccomp *m, const char *action, int errno_ret)
+{
+	sc_rule(m, action, errno_ret, "mkdir", "mkdirat");
+}
+
+/* The container's init runs `pdtest mkdir PATH` under a filter; PATH must not appear. */
+static int run_mkdir(struct it *t, const char *cid, struct it_spec *s, const char *want_out,
+		     int want_st)
+{
+	struct it_io io = {0};
+	char host[PATH_MAX];
+	int st = -1, rc = -1;
+	snprintf(host, sizeof(host), "%s/tmp/it-%s", t->rootfs, cid);
+	rmdir(host);
+	it_spec_args(s, "pdtest", "mkdir", host + strlen(t->rootfs), NULL);
+	TRY(it_run(t, cid, s, &io, &st));
+	TRY(it_expect_out(t, "pdtest mkdir", &io, st, want_out, want_st));
+	EXPECT(access(host, F_OK) < 0, "%s was created despite the filter", host);
+	rc = 0;
+out:
+	rmdir(host);
+	it_io_free(&io);
+	return rc;
+}
+
+/* ERRNO without errnoRet: EPERM, as runc does. */
+static int case_seccomp_errno(struct it *t)
+{
+	const char *cid = "seccomp-errno";
+	struct it_spec s;
+	struct it_seccomp m;
+	int rc = -1;
+	it_spec_default(&s, t->rootfs);
+	sc_init(&m, &s, "SCMP_ACT_ALLOW");
+	sc_mkdir_rule(&m, "SCMP_ACT_ERRNO", -1);
+	TRY(run_mkdir(t, cid, &s, "Operation not permitted\n", 1));
+	rc = 0;
+out:
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* KILL: the process dies of SIGSYS, 128 + 31. */
+static int case_seccomp_kill(struct it *t)
+{
+	const char *cid = "seccomp-kill";
+	struct it_spec s;
+	struct it_seccomp m;
+	int rc = -1;
+	it_spec_default(&s, t->rootfs);
+	sc_init(&m, &s, "SCMP_ACT_ALLOW");
+	sc_mkdir_rule(&m, "SCMP_ACT_KILL", -1);
+	TRY(run_mkdir(t, cid, &s, "", 128 + SIGSYS));
+	rc = 0;
+out:
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* The container's filter holds for its execs too (errnoRet EACCES), and /proc shows it. */
+static int case_seccomp_execs(struct it *t)
+{
+	const char *cid = "seccomp-execs";
+	struct it_spec s;
+	struct it_seccomp m;
+	struct it_io io = {0};
+	char host[PATH_MAX];
+	int rc = -1, st = -1;
+	snprintf(host, sizeof(host), "%s/tmp/it-%s", t->rootfs, cid);
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "sleep", IT_LONG_SLEEP, NULL);
+	sc_init(&m, &s, "SCMP_ACT_ALLOW");
+	sc_mkdir_rule(&m, "SCMP_ACT_ERRNO", EACCES);
+	TRY(it_create(t, cid, &s));
+	TRY(it_start(t, cid));
+	TRY(exec_args(t, cid, &io, &st, "pdtest", "mkdir", host + strlen(t->rootfs), NULL));
+	TRY(it_expect_out(t, "exec pdtest mkdir", &io, st, "Permission denied\n", 1));
+	EXPECT(access(host, F_OK) < 0, "%s was created despite the filter", host);
+	TRY(exec_args(t, cid, &io, &st, "status", NULL));
+	EXPECT(st == 0, "status exited %d", st);
+	TRY(expect_status(t, it_buf_str(&io.out), "Seccomp", "2"));
+	rc = 0;
+out:
+	rmdir(host);
+	it_io_free(&io);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+static void nnp_off_spec(struct it *t, struct it_spec *s, struct it_seccomp *m, uint32_t uid)
+{
+	it_spec_default(s, t->rootfs);
+	s->proc.nonewprivileges = false;
+	s->user.uid = s->user.gid = uid;
+	sc_init(m, s, "SCMP_ACT_ALLOW");
+	sc_mkdir_rule(m, "SCMP_ACT_ERRNO", -1);
+}
+
+/* Without no_new_privs the kernel takes a filter only from a process with CAP_SYS_ADMIN:
+ * it goes on before the capabilities are dropped (Docker's set has no CAP_SYS_ADMIN) and
+ * before the switch to uid 1000 (who could otherwise make a directory in /tmp). */
+static int nnp_off_as(struct it *t, const char *cid, uint32_t uid)
+{
+	struct it_spec s;
+	struct it_seccomp m;
+	struct it_io io = {0};
+	char id[64];
+	int rc = -1;
+	nnp_off_spec(t, &s, &m, uid);
+	rc = run_mkdir(t, cid, &s, "Operation not permitted\n", 1);
+	it_cleanup(t, cid, &rc);
+	if (rc < 0)
+		return rc;
+	snprintf(id, sizeof(id), "%s-status", cid);
+	nnp_off_spec(t, &s, &m, uid);
+	rc = run_status(t, id, &s, &io);
+	if (rc == 0)
+		rc = expect_status(t, it_buf_str(&io.out), "NoNewPrivs", "0");
+	if (rc == 0)
+		rc = expect_status(t, it_buf_str(&io.out), "Seccomp", "2");
+	it_io_free(&io);
+	it_cleanup(t, id, &rc);
+	return rc;
+}
+
+static int case_seccomp_nnp_off(struct it *t)
+{
+	if (nnp_off_as(t, "seccomp-nnp-off-root", 0) < 0)
+		return -1;
+	return nnp_off_as(t, "seccomp-nnp-off-user", 1000);
+}
+
+/* ---- sysctl ------------------------------------------------------------------------------- */
+
+struct it_sysctl {
+	Grpc__Linux__SysctlEntry e[4];
+	Grpc__Linux__SysctlEntry *p[4];
+};
+
+static void spec_sysctl(struct it_sysctl *x, struct it_spec *s, const char *key, const char *value)
+{
+	size_t i = s->lx.n_sysctl;
+	if (i == 0)
+		memset(x, 0, sizeof(*x));
+	grpc__linux__sysctl_entry__init(&x->e[i]);
+	x->e[i].key = (char *)key;
+	x->e[i].value = (char *)value;
+	x->p[i] = &x->e[i];
+	s->lx.sysctl = x->p;
+	s->lx.n_sysctl = i + 1;
+}
+
+static long host_sysctl(const char *path)
+{
+	char *v = it_read_file(path, NULL);
+	long n = v ? strtol(v, NULL, 10) : -1;
+	free(v);
+	return n;
+}
+
+/* A sysctl of the (sandbox's) ipc namespace: the container reads it back; the agent's own
+ * namespace, which the host shares here, keeps its value. */
+static int case_sysctl_ipc(struct it *t)
+{
+	const char *cid = "sysctl-ipc";
+	struct it_spec s;
+	struct it_sysctl x;
+	struct it_io io = {0};
+	int rc = -1, st = -1;
+	long before = host_sysctl("/proc/sys/kernel/msgmax");
+	EXPECT(before > 0 && before != 65536, "host kernel.msgmax is %ld", before);
+	it_spec_default(&s, t->rootfs);
+	spec_sysctl(&x, &s, "kernel.msgmax", "65536");
+	spec_sysctl(&x, &s, "fs.mqueue.msg_max", "20");
+	it_spec_args(&s, "cat", "/proc/sys/kernel/msgmax", NULL);
+	TRY(it_run(t, cid, &s, &io, &st));
+	TRY(it_expect_out(t, "cat /proc/sys/kernel/msgmax", &io, st, "65536\n", 0));
+	EXPECT(host_sysctl("/proc/sys/kernel/msgmax") == before,
+	       "the agent's kernel.msgmax changed to %ld", host_sysctl("/proc/sys/kernel/msgmax"));
+	rc = 0;
+out:
+	it_io_free(&io);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* A container with a network namespace of its own may set net.*: in it, not in ours. */
+static int case_sysctl_own_netns(struct it *t)
+{
+	const char *cid = "sysctl-netns";
+	struct it_spec s;
+	struct it_sysctl x;
+	struct it_io io = {0};
+	int rc = -1, st = -1;
+	long before = host_sysctl("/proc/sys/net/ipv4/ip_forward");
+	const char *want = before == 1 ? "0\n" : "1\n";
+	it_spec_default(&s, t->rootfs);
+	it_spec_namespace(&s, "network");
+	spec_sysctl(&x, &s, "net/ipv4/ip_forward", before == 1 ? "0" : "1"); /* runc's slash form */
+	it_spec_args(&s, "cat", "/proc/sys/net/ipv4/ip_forward", NULL);
+	TRY(it_run(t, cid, &s, &io, &st));
+	TRY(it_expect_out(t, "cat /proc/sys/net/ipv4/ip_forward", &io, st, want, 0));
+	EXPECT(host_sysctl("/proc/sys/net/ipv4/ip_forward") == before,
+	       "the agent's net.ipv4.ip_forward changed");
+	rc = 0;
+out:
+	it_io_free(&io);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
 /* ---- bad specs -------------------------------------------------------------------------- */
 
 /* Host-side fixtures: a directory outside the rootfs and symlinks in the rootfs that point
@@ -694,6 +950,85 @@ static int case_bad_container_id(struct it *t)
 	return rc;
 }
 
+/* The VM's network is shared by the containers and the agent: not the container's to set. */
+static int case_bad_sysctl_net(struct it *t)
+{
+	struct it_spec s;
+	struct it_sysctl x;
+	long before = host_sysctl("/proc/sys/net/ipv4/ip_forward");
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "true", NULL);
+	spec_sysctl(&x, &s, "kernel.msgmax", "65536"); /* fine on its own */
+	spec_sysctl(&x, &s, "net.ipv4.ip_forward", before == 1 ? "0" : "1");
+	int rc = expect_bad(t, "bad-sysctl-net", &s, PD_INVALID_ARGUMENT,
+			    "'net.ipv4.ip_forward' needs a network namespace");
+	if (rc == 0 && host_sysctl("/proc/sys/net/ipv4/ip_forward") != before)
+		rc = it_why(t, "the agent's net.ipv4.ip_forward changed");
+	return rc;
+}
+
+static int case_bad_sysctl_global(struct it *t)
+{
+	struct it_spec s;
+	struct it_sysctl x;
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "true", NULL);
+	spec_sysctl(&x, &s, "kernel.pid_max", "4096");
+	return expect_bad(t, "bad-sysctl-global", &s, PD_INVALID_ARGUMENT,
+			  "'kernel.pid_max' is not namespaced");
+}
+
+/* Syntax is fine, the kernel refuses the value: the child's error reaches the host. */
+static int case_bad_sysctl_value(struct it *t)
+{
+	struct it_spec s;
+	struct it_sysctl x;
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "true", NULL);
+	spec_sysctl(&x, &s, "kernel.msgmax", "lots");
+	return expect_bad(t, "bad-sysctl-value", &s, PD_INVALID_ARGUMENT,
+			  "sysctl kernel.msgmax=lots");
+}
+
+static int case_bad_seccomp_action(struct it *t)
+{
+	struct it_spec s;
+	struct it_seccomp m;
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "true", NULL);
+	sc_init(&m, &s, "SCMP_ACT_ALLOW");
+	sc_mkdir_rule(&m, "SCMP_ACT_EXPLODE", -1);
+	return expect_bad(t, "bad-seccomp-action", &s, PD_INVALID_ARGUMENT,
+			  "Linux.Seccomp.Syscalls[0].Action: unknown action 'SCMP_ACT_EXPLODE'");
+}
+
+/* Without no_new_privs the filter is on during the set-up: one that kills capset kills
+ * the set-up, and CreateContainer says so (and leaves nothing behind). */
+static int case_bad_seccomp_kills_setup(struct it *t)
+{
+	struct it_spec s;
+	struct it_seccomp m;
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "true", NULL);
+	s.proc.nonewprivileges = false;
+	sc_init(&m, &s, "SCMP_ACT_ALLOW");
+	sc_rule(&m, "SCMP_ACT_KILL_PROCESS", -1, "capset", NULL);
+	return expect_bad(t, "bad-seccomp-setup", &s, PD_INTERNAL,
+			  "died during set-up: signal 31");
+}
+
+static int case_bad_seccomp_notify(struct it *t)
+{
+	struct it_spec s;
+	struct it_seccomp m;
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "true", NULL);
+	sc_init(&m, &s, "SCMP_ACT_ALLOW");
+	sc_mkdir_rule(&m, "SCMP_ACT_NOTIFY", -1);
+	return expect_bad(t, "bad-seccomp-notify", &s, PD_INVALID_ARGUMENT,
+			  "SCMP_ACT_NOTIFY is not supported");
+}
+
 static const struct it_case cases[] = {
     {"caps_default_set_and_no_new_privs", case_caps_default},
     {"no_new_privs_off", case_nnp_off},
@@ -720,6 +1055,18 @@ static const struct it_case cases[] = {
     {"bad_no_args", case_bad_no_args},
     {"bad_missing_executable", case_bad_missing_executable},
     {"bad_container_ids", case_bad_container_id},
+    {"seccomp_errno", case_seccomp_errno},
+    {"seccomp_kill", case_seccomp_kill},
+    {"seccomp_execs", case_seccomp_execs},
+    {"seccomp_no_new_privs_off", case_seccomp_nnp_off},
+    {"bad_seccomp_unknown_action", case_bad_seccomp_action},
+    {"bad_seccomp_notify", case_bad_seccomp_notify},
+    {"bad_seccomp_kills_the_setup", case_bad_seccomp_kills_setup},
+    {"sysctl_ipc_applied", case_sysctl_ipc},
+    {"sysctl_own_netns", case_sysctl_own_netns},
+    {"bad_sysctl_net_of_the_vm", case_bad_sysctl_net},
+    {"bad_sysctl_not_namespaced", case_bad_sysctl_global},
+    {"bad_sysctl_value", case_bad_sysctl_value},
     {NULL, NULL},
 };
 

@@ -1163,6 +1163,149 @@ out:
 	return rc;
 }
 
+/* GetDiagnosticData: the termination log is read from the guest-side source of the
+ * container's /dev/termination-log bind mount (4 KiB at most); other log types are refused. */
+static int case_diagnostic_termination_log(struct it *t)
+{
+	const char *cid = "diag-termlog";
+	static char *bind_opts[] = {"rbind", "rw"};
+	char src[PATH_MAX], big[6000];
+	struct it_spec s;
+	Grpc__GetDiagnosticDataResponse *resp = NULL;
+	int rc = -1;
+	snprintf(src, sizeof(src), "%s", t->rootfs);
+	char *slash = strrchr(src, '/');
+	EXPECT(slash, "rootfs %s", t->rootfs);
+	snprintf(slash, sizeof(src) - (size_t)(slash - src), "/termination-log");
+	FILE *f = fopen(src, "w");
+	EXPECT(f, "create %s", src);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "bye\n", 4);
+	fwrite(big, 1, sizeof(big), f);
+	fclose(f);
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "sleep", IT_LONG_SLEEP, NULL);
+	it_spec_mount(&s, "/dev/termination-log", "bind", src, bind_opts, IT_N(bind_opts));
+	TRY(it_create(t, cid, &s));
+	Grpc__GetDiagnosticDataRequest req = GRPC__GET_DIAGNOSTIC_DATA_REQUEST__INIT;
+	req.container_id = (char *)cid;
+	req.log_type = "termination_log";
+	TRY(it_ok(t, "GetDiagnosticData", &req.base, &grpc__get_diagnostic_data_response__descriptor,
+		  &resp));
+	EXPECT(strlen(resp->data) == 4096 && strncmp(resp->data, "bye\n", 4) == 0,
+	       "data of %zu bytes starting %s, want the first 4096 bytes", strlen(resp->data),
+	       IT_SHOW(resp->data, 8));
+	req.log_type = "kernel_log";
+	TRY(it_code(t, "GetDiagnosticData", &req.base, PD_INVALID_ARGUMENT));
+	req.log_type = "termination_log";
+	req.container_id = "no-such-container";
+	TRY(it_code(t, "GetDiagnosticData", &req.base, PD_NOT_FOUND));
+	rc = 0;
+out:
+	if (resp)
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	unlink(src);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* The options of the mount at `mp` in the agent's namespace (super options), or "". */
+static const char *agent_mount_opts(struct it *t, const char *mp, char *buf, size_t size)
+{
+	char path[64], line[4096];
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)t->agent);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return buf;
+	while (fgets(line, sizeof(line), f)) {
+		char point[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 && strcmp(point, mp) == 0) {
+			char *super = strrchr(line, ' ');
+			snprintf(buf, size, "%s", super ? super + 1 : "");
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* UpdateEphemeralMounts resizes an ephemeral (tmpfs) storage a container holds; a mount
+ * point the sandbox does not hold is NOT_FOUND, another driver INVALID_ARGUMENT. */
+static int case_update_ephemeral_mounts(struct it *t)
+{
+	const char *cid = "ephemeral-upd", *mp = "/run/kata-containers/sandbox/ephemeral-it";
+	static char *opts1[] = {"nodev", "size=1m"}, *opts2[] = {"nodev", "size=2m"};
+	char o[512];
+	struct it_spec s;
+	int rc = -1;
+	Grpc__Storage st = GRPC__STORAGE__INIT, *stp = &st;
+	st.driver = "ephemeral";
+	st.source = "tmpfs";
+	st.fstype = "tmpfs";
+	st.mount_point = (char *)mp;
+	st.options = opts1;
+	st.n_options = IT_N(opts1);
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "sleep", IT_LONG_SLEEP, NULL);
+	Grpc__CreateContainerRequest creq;
+	it_create_req(&creq, cid, &s);
+	creq.storages = &stp;
+	creq.n_storages = 1;
+	TRY(it_ok(t, "CreateContainer", &creq.base, NULL, NULL));
+	EXPECT(strstr(agent_mount_opts(t, mp, o, sizeof(o)), "size=1024k"),
+	       "ephemeral storage options %s, want size=1024k", o);
+	Grpc__UpdateEphemeralMountsRequest ureq = GRPC__UPDATE_EPHEMERAL_MOUNTS_REQUEST__INIT;
+	st.options = opts2;
+	ureq.storages = &stp;
+	ureq.n_storages = 1;
+	TRY(it_ok(t, "UpdateEphemeralMounts", &ureq.base, NULL, NULL));
+	EXPECT(strstr(agent_mount_opts(t, mp, o, sizeof(o)), "size=2048k"),
+	       "after the update: options %s, want size=2048k", o);
+	st.mount_point = "/run/kata-containers/sandbox/not-mounted";
+	TRY(it_code(t, "UpdateEphemeralMounts", &ureq.base, PD_NOT_FOUND));
+	st.mount_point = (char *)mp;
+	st.driver = "local";
+	TRY(it_code(t, "UpdateEphemeralMounts", &ureq.base, PD_INVALID_ARGUMENT));
+	rc = 0;
+out:
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* RemoveStaleVirtiofsShareMounts unmounts what is mounted under the shared directory for a
+ * container that does not exist, and keeps a live container's. */
+static int case_remove_stale_share_mounts(struct it *t)
+{
+	const char *cid = "share-live";
+	const char *live = "/run/kata-containers/shared/containers/share-live/extra";
+	const char *gone = "/run/kata-containers/shared/containers/share-gone/rootfs";
+	char cmd[1024], o[512];
+	struct it_spec s;
+	int rc = -1;
+	TRY(it_up_sleeping(t, cid, &s));
+	for (int i = 0; i < 2; i++) {
+		const char *mp = i ? gone : live;
+		snprintf(cmd, sizeof(cmd),
+			 "nsenter -t %d -m -- sh -c 'mkdir -p %s && mount -t tmpfs -o size=4k x %s'",
+			 (int)t->agent, mp, mp);
+		EXPECT(system(cmd) == 0, "could not mount %s in the agent's namespace", mp);
+	}
+	EXPECT(agent_mount_opts(t, gone, o, sizeof(o))[0], "test mount %s not there", gone);
+	Grpc__RemoveStaleVirtiofsShareMountsRequest req =
+	    GRPC__REMOVE_STALE_VIRTIOFS_SHARE_MOUNTS_REQUEST__INIT;
+	TRY(it_ok(t, "RemoveStaleVirtiofsShareMounts", &req.base, NULL, NULL));
+	EXPECT(!agent_mount_opts(t, gone, o, sizeof(o))[0], "stale %s still mounted", gone);
+	EXPECT(agent_mount_opts(t, live, o, sizeof(o))[0], "live %s was unmounted", live);
+	rc = 0;
+out:
+	snprintf(cmd, sizeof(cmd), "nsenter -t %d -m -- umount %s 2>/dev/null", (int)t->agent, live);
+	if (system(cmd) != 0) {
+		/* already gone */
+	}
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
 static const struct it_case cases[] = {
     {"echo_stdout", case_echo},
     {"stderr_and_exit_127", case_stderr},
@@ -1197,6 +1340,9 @@ static const struct it_case cases[] = {
     {"shared_uts_ipc_namespaces", case_shared_namespaces},
     {"fd_leak_1000_execs", case_fd_leak},
     {"timing_true_container", case_timing},
+    {"diagnostic_termination_log", case_diagnostic_termination_log},
+    {"update_ephemeral_mounts", case_update_ephemeral_mounts},
+    {"remove_stale_share_mounts", case_remove_stale_share_mounts},
     /* Last: it has crashed the agent (a reply that fails to write freed the call). */
     {"waiters_whose_connection_stopped_reading", case_waiters_peer_gone},
     {NULL, NULL},

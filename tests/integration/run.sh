@@ -31,6 +31,7 @@ skipped=0
 
 cleanup() {
 	containers_cleanup
+	network_cleanup
 	if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
 		kill -TERM "$agent_pid" 2>/dev/null
 		sleep 0.5
@@ -42,6 +43,10 @@ cleanup() {
 trap cleanup EXIT
 # The container tests (issue 3): containers_tests, containers_cleanup.
 . "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
+# CopyFile, GetMetrics, SetPolicy (issue 6): files_tests.
+. "$(dirname "${BASH_SOURCE[0]}")/files.sh"
+# The network tests (issue 6): network_tests, network_cleanup (deletes its netns).
+. "$(dirname "${BASH_SOURCE[0]}")/network.sh"
 
 pass() {
 	echo "PASS $1"
@@ -189,8 +194,27 @@ if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$agent_log"; then
 else
 	pass agent_log_clean
 fi
+# ---- CopyFile, GetMetrics, SetPolicy (issue 6): an agent of its own, see files.sh ---------
+files_tests
 # ---- containers (issue 3): a second agent, see containers.sh ------------------------------
 containers_tests
+# ---- pidonectl run/exec/kill/wait/rm on runc and crun bundles (issue 3), see ctl_run.sh ---
+ctl_summary=
+while IFS= read -r line; do
+	case $line in
+	PASS\ *) pass "ctl/${line#PASS }" ;;
+	FAIL\ *) rest=${line#FAIL } && fail "ctl/${rest%%:*}" "${rest#*: }" ;;
+	SKIP\ *) echo "$line" && skipped=$((skipped + 1)) ;;
+	ctl:\ [0-9]*\ passed,*) echo "$line" && ctl_summary=$line ;;
+	*) echo "$line" ;;
+	esac
+done < <(PIDONE=$pidone timeout -k 5 600 bash "$(dirname "${BASH_SOURCE[0]}")/ctl_run.sh" "$build" 2>&1)
+[ -n "$ctl_summary" ] || fail ctl/finished "ctl_run.sh ended without its summary line"
+# ---- guest management (issue 6): a third agent, in its own netns too, see guest.sh --------
+. "$(dirname "${BASH_SOURCE[0]}")/guest.sh"
+guest_tests
+# ---- network (issue 6): an agent in a network namespace with a veth pair, see network.sh --
+network_tests
 
 echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

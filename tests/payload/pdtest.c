@@ -164,6 +164,14 @@ static int run(int argc, char **argv)
 		close(fd);
 		return puts("ok"), 0;
 	}
+	if (!strcmp(cmd, "mkdir")) { /* mkdir PATH [OCTAL-MODE]: "ok" or the errno's text */
+		if (argc < 2)
+			return 2;
+		mode_t mode = argc > 2 ? (mode_t)strtoul(argv[2], NULL, 8) : 0755;
+		if (mkdir(argv[1], mode) < 0)
+			return printf("%s\n", strerror(errno)), 1;
+		return puts("ok"), 0;
+	}
 	if (!strcmp(cmd, "bg-child")) { /* leave a child holding stdio, exit at once */
 		if (fork() == 0) {
 			sleep(1000);

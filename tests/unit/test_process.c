@@ -505,7 +505,7 @@ static int exec_child(const void *arg)
 		return -1;
 	struct pd_error err;
 	pd_error_clear(&err);
-	pd_process_exec(&p, &err);
+	pd_process_exec(&p, NULL, &err);
 	fprintf(stderr, "pd_process_exec: %s\n", err.msg);
 	return -1;
 }
@@ -606,7 +606,7 @@ static int exec_fails(const void *arg)
 	p.n_env = 1;
 	struct pd_error err;
 	pd_error_clear(&err);
-	EXPECT(pd_process_exec(&p, &err) < 0, "exec returned 0");
+	EXPECT(pd_process_exec(&p, NULL, &err) < 0, "exec returned 0");
 	EXPECT(err.code == c->code, "code %d, want %d (%s)", err.code, c->code, err.msg);
 	EXPECT(strstr(err.msg, c->msg), "message '%s', want '%s'", err.msg, c->msg);
 	return 0;
