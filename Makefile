@@ -158,7 +158,7 @@ fuzz-check:
 	@bash fuzz/run.sh short
 
 # The boot test on the pidone kernel (PVH vmlinux), then on Debian's stock kernel + modules.
-qemu-check: all
+qemu-check: all $(BUILD)/pdtest
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
 		bash qemu-tests/run.sh $(BUILD)
 	@PD_INITRD=$(BUILD)/pidone-initrd-stock.img bash qemu-tests/run.sh $(BUILD)
@@ -167,7 +167,7 @@ qemu-check: all
 check: unit integration fuzz-check qemu-check
 
 # The main job: build the initrd, boot it in QEMU, call it over ttRPC.
-demo: all
+demo: all $(BUILD)/pdtest
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
 		bash qemu-tests/demo.sh $(BUILD)
 

@@ -7,6 +7,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=qemu-tests/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=qemu-tests/containers.sh
+. "$HERE/containers.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 pd_vm_setup "$1" || exit 1
@@ -39,7 +41,21 @@ echo "   first answer $(($(pd_now_ms) - PD_T0)) ms after QEMU started"
 step "grpc.Health/Version"
 show version
 
-# (next: CreateContainer/StartContainer of a bundle put in $PD_SHARE, WaitProcess, output)
+step "grpc.AgentService/CreateSandbox with Kata's 9p storage (the share at $PD_GUEST_SHARED)"
+show create-sandbox --id demo --hostname pidone-demo --share-9p "$PD_SHARE_TAG"
+
+step "A container from a runc-spec bundle, its rootfs on the 9p share"
+pd_share_rootfs demo-c1
+pd_bundle "$PD_WORK/bundle-demo-c1" sleep 1000 >/dev/null || fail "runc spec"
+echo "   pidonectl run -d: CreateContainer + StartContainer"
+show run -d --id demo-c1 --rootfs-guest-path "$PD_GUEST_SHARED/demo-c1/rootfs" \
+	"$PD_WORK/bundle-demo-c1"
+echo "   pidonectl exec: ExecProcess + ReadStdout/ReadStderr + WaitProcess"
+show exec demo-c1 -- echo hello from a container in the guest
+show exec demo-c1 -- hostname
+show exec demo-c1 -- status
+echo "   pidonectl rm: RemoveContainer"
+show rm demo-c1
 
 step "grpc.AgentService/DestroySandbox (the guest powers off)"
 t=$(pd_now_ms)

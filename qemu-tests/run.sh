@@ -11,6 +11,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=qemu-tests/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=qemu-tests/containers.sh
+. "$HERE/containers.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 pd_vm_setup "$1" || exit 1
@@ -59,6 +61,35 @@ check_reconnects() {
 	echo "20 back-to-back connections answered"
 }
 
+# CreateSandbox with Kata's 9p storage: the share lands at /run/kata-containers/shared/containers.
+check_create_sandbox() {
+	pd_ctl_while_up create-sandbox --id qemu-sb --hostname qemu-box --share-9p "$PD_SHARE_TAG"
+}
+
+# Containers whose rootfs is on the 9p share: output and exit codes over virtio-serial.
+check_container_run() {
+	pd_guest_run qc-echo 0 "hello from the guest" echo hello from the guest || return 1
+	pd_guest_run qc-exit 7 "" exit 7 || return 1
+	pd_guest_run qc-host 0 "qemu-box" hostname
+}
+
+# An exec into a running container: its output and its exit code.
+check_container_exec() {
+	local out st
+	pd_share_rootfs qc-exec
+	pd_bundle "$PD_WORK/bundle-qc-exec" sleep 1000 || return 1
+	pd_ctl_while_up run -d --id qc-exec --rootfs-guest-path "$PD_GUEST_SHARED/qc-exec/rootfs" \
+		"$PD_WORK/bundle-qc-exec" >/dev/null || return 1
+	out=$(pd_ctl_while_up exec qc-exec -- echo exec works)
+	st=$?
+	[ "$st" = 0 ] && [ "$out" = "exec works" ] || { echo "exec: '$out' exit $st"; return 1; }
+	pd_ctl_while_up exec qc-exec -- exit 3
+	st=$?
+	[ "$st" = 3 ] || { echo "exec exit 3: got $st"; return 1; }
+	pd_ctl_while_up rm qc-exec || return 1
+	echo "exec: '$out' exit 0, then exit 3; removed"
+}
+
 check_destroy_sandbox() {
 	pd_ctl_while_up destroy-sandbox
 }
@@ -94,6 +125,9 @@ CHECKS=(
 	"boot+health fatal check_boot_health"
 	"version - check_version"
 	"reconnects - check_reconnects"
+	"create-sandbox - check_create_sandbox"
+	"container-run - check_container_run"
+	"container-exec - check_container_exec"
 	"destroy-sandbox - check_destroy_sandbox"
 	"poweroff - check_poweroff"
 	"console always check_console_clean"
