@@ -12,6 +12,7 @@
 
 #include "agent/agent.h"
 #include "agent/log.h"
+#include "agent/logport.h"
 #include "agent/policy.h"
 #include "agent/proctable.h"
 #include "agent/container/rootfs.h"
@@ -118,6 +119,8 @@ static int setup(struct pd_agent *agent, struct pd_error *err)
 		return -1;
 	if (agent->is_pid1 && pd_net_loopback_up(err) < 0) /* Kata: lo up in init mode */
 		pd_warn("loopback not up", "err=\"%s\"", err->msg);
+	if (agent->cfg.log_vport && pd_logport_open(&agent->loop, agent->cfg.log_vport, err) < 0)
+		pd_warn("no log port", "err=\"%s\"", err->msg); /* logs still reach the console */
 	pd_sandbox_init(&agent->sandbox, &agent->loop, agent->cfg.container_pipe_size);
 	agent->sandbox.no_pivot = pd_rootfs_is_initramfs();
 	pd_rpc_sandbox_init(agent);
