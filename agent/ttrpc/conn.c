@@ -153,7 +153,10 @@ void pd_conn_commit_frame(struct pd_conn *c, uint32_t stream_id, uint8_t type, s
 	struct pd_frame_header h = {.length = (uint32_t)len, .stream_id = stream_id, .type = type};
 	pd_frame_header_encode(c->out + c->out_len, &h);
 	c->out_len += PD_TTRPC_HEADER_LEN + len;
-	pd_conn_flush(c);
+	/* Written by the loop's idle step, after every event of this iteration: the replies to
+	 * all the requests one read() brought go out in one write(). */
+	c->dirty = true;
+	c->srv->any_dirty = true;
 }
 
 int pd_conn_queue_frame(struct pd_conn *c, uint32_t stream_id, uint8_t type, uint8_t flags,
@@ -242,6 +245,10 @@ static void conn_read(struct pd_conn *c)
 			pd_conn_close(c);
 			return;
 		}
+		/* Replies wait for the idle step, but not past the limit: then write (and pause
+		 * reading) now, or a host that never reads would be read forever. */
+		if (c->out_len - c->out_off > c->srv->limits.max_outq)
+			pd_conn_flush(c);
 		size_t off = 0;
 		while (off < (size_t)n && !c->closed && !c->broken) {
 			struct pd_frame f;

@@ -105,12 +105,24 @@ static bool all_flushed(struct pd_server *srv)
 	return true;
 }
 
-/* After every loop iteration: free closed connections (the events of this iteration may
- * still have pointed at them), resume unpaused readers, and stop when asked to. */
+/* After every loop iteration: write the replies queued during it, close connections whose
+ * writes failed, free closed ones (the events of this iteration may still have pointed at
+ * them), resume unpaused readers, and stop when asked to. */
 static void on_idle(struct pd_loop *loop, void *data)
 {
 	struct pd_server *srv = data;
 	struct pd_list *pos, *tmp;
+	if (srv->any_dirty) {
+		srv->any_dirty = false;
+		pd_list_for_each_safe(pos, tmp, &srv->conns)
+		{
+			struct pd_conn *c = pd_container_of(pos, struct pd_conn, node);
+			if (c->dirty) {
+				c->dirty = false;
+				pd_conn_flush(c);
+			}
+		}
+	}
 	if (srv->any_broken) {
 		srv->any_broken = false;
 		pd_list_for_each_safe(pos, tmp, &srv->conns)

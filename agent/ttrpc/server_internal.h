@@ -12,6 +12,7 @@ struct pd_conn {
 	bool closed;  /* off the loop, waiting to be freed at the end of the iteration */
 	bool paused;  /* not reading: too many reply bytes queued */
 	bool broken;  /* a write failed: closed by the loop's idle step */
+	bool dirty;   /* replies queued since the last flush: written by the idle step */
 	bool want_out;
 	bool resume;  /* unpaused: read again from the loop's idle step (serial is edge-triggered) */
 	struct pd_frame_reader reader;
@@ -44,6 +45,7 @@ struct pd_server {
 	struct pd_list dead;
 	unsigned n_conns;
 	bool any_broken;
+	bool any_dirty;
 	struct pd_server_stats stats;
 	struct pd_call_count call_counts[PD_SERVER_COUNTED_METHODS]; /* dispatch.c */
 	unsigned n_call_counts;
