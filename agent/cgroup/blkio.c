@@ -16,10 +16,10 @@ bool pd_cg_has_blkio(const struct pd_resources *r)
 }
 
 static const char *const v1_throttle_files[PD_THROTTLE_KINDS] = {
-	[PD_THROTTLE_READ_BPS] = "blkio.throttle.read_bps_device",
-	[PD_THROTTLE_WRITE_BPS] = "blkio.throttle.write_bps_device",
-	[PD_THROTTLE_READ_IOPS] = "blkio.throttle.read_iops_device",
-	[PD_THROTTLE_WRITE_IOPS] = "blkio.throttle.write_iops_device",
+    [PD_THROTTLE_READ_BPS] = "blkio.throttle.read_bps_device",
+    [PD_THROTTLE_WRITE_BPS] = "blkio.throttle.write_bps_device",
+    [PD_THROTTLE_READ_IOPS] = "blkio.throttle.read_iops_device",
+    [PD_THROTTLE_WRITE_IOPS] = "blkio.throttle.write_iops_device",
 };
 
 static int dev_line(const char *dir, const char *file, int64_t major, int64_t minor,
@@ -60,10 +60,10 @@ int pd_cg_v1_blkio(const char *dir, const struct pd_resources *r, struct pd_erro
 }
 
 static const char *const io_max_keys[PD_THROTTLE_KINDS] = {
-	[PD_THROTTLE_READ_BPS] = "rbps",
-	[PD_THROTTLE_WRITE_BPS] = "wbps",
-	[PD_THROTTLE_READ_IOPS] = "riops",
-	[PD_THROTTLE_WRITE_IOPS] = "wiops",
+    [PD_THROTTLE_READ_BPS] = "rbps",
+    [PD_THROTTLE_WRITE_BPS] = "wbps",
+    [PD_THROTTLE_READ_IOPS] = "riops",
+    [PD_THROTTLE_WRITE_IOPS] = "wiops",
 };
 
 int pd_cg_v2_io(const char *dir, const struct pd_resources *r, struct pd_error *err)

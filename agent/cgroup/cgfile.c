@@ -20,8 +20,8 @@ int pd_cg_join(char *buf, size_t size, const char *dir, const char *file, struct
 	return 0;
 }
 
-static int write_flags(const char *dir, const char *file, const char *value, size_t len,
-		       int flags, struct pd_error *err)
+static int write_flags(const char *dir, const char *file, const char *value, size_t len, int flags,
+		       struct pd_error *err)
 {
 	char path[PATH_MAX];
 	if (pd_cg_join(path, sizeof(path), dir, file, err) < 0)
@@ -75,8 +75,7 @@ int pd_cg_write_i64(const char *dir, const char *file, int64_t v, const char *ma
 	return pd_cg_write(dir, file, buf, err);
 }
 
-ssize_t pd_cg_read(const char *dir, const char *file, char *buf, size_t size,
-		   struct pd_error *err)
+ssize_t pd_cg_read(const char *dir, const char *file, char *buf, size_t size, struct pd_error *err)
 {
 	char path[PATH_MAX];
 	if (pd_cg_join(path, sizeof(path), dir, file, err) < 0)

@@ -20,21 +20,21 @@
 #include "init/cgroups.h"
 
 const struct pd_device_rule pd_cgroup_default_devices[] = {
-	{true, 'c', PD_DEV_ANY, PD_DEV_ANY, "m"}, /* mknod of any device: using it needs a rule */
-	{true, 'b', PD_DEV_ANY, PD_DEV_ANY, "m"},
-	{true, 'c', 1, 3, "rwm"},	/* /dev/null */
-	{true, 'c', 1, 5, "rwm"},	/* /dev/zero */
-	{true, 'c', 1, 7, "rwm"},	/* /dev/full */
-	{true, 'c', 1, 8, "rwm"},	/* /dev/random */
-	{true, 'c', 1, 9, "rwm"},	/* /dev/urandom */
-	{true, 'c', 5, 0, "rwm"},	/* /dev/tty */
-	{true, 'c', 5, 1, "rwm"},	/* /dev/console */
-	{true, 'c', 5, 2, "rwm"},	/* /dev/ptmx */
-	{true, 'c', 136, PD_DEV_ANY, "rwm"}, /* /dev/pts/N */
-	{true, 'c', 10, 200, "rwm"}, /* /dev/net/tun */
+    {true, 'c', PD_DEV_ANY, PD_DEV_ANY, "m"}, /* mknod of any device: using it needs a rule */
+    {true, 'b', PD_DEV_ANY, PD_DEV_ANY, "m"},
+    {true, 'c', 1, 3, "rwm"},		 /* /dev/null */
+    {true, 'c', 1, 5, "rwm"},		 /* /dev/zero */
+    {true, 'c', 1, 7, "rwm"},		 /* /dev/full */
+    {true, 'c', 1, 8, "rwm"},		 /* /dev/random */
+    {true, 'c', 1, 9, "rwm"},		 /* /dev/urandom */
+    {true, 'c', 5, 0, "rwm"},		 /* /dev/tty */
+    {true, 'c', 5, 1, "rwm"},		 /* /dev/console */
+    {true, 'c', 5, 2, "rwm"},		 /* /dev/ptmx */
+    {true, 'c', 136, PD_DEV_ANY, "rwm"}, /* /dev/pts/N */
+    {true, 'c', 10, 200, "rwm"},	 /* /dev/net/tun */
 };
 const size_t pd_cgroup_n_default_devices =
-	sizeof(pd_cgroup_default_devices) / sizeof(pd_cgroup_default_devices[0]);
+    sizeof(pd_cgroup_default_devices) / sizeof(pd_cgroup_default_devices[0]);
 
 void pd_device_rule_text(const struct pd_device_rule *r, char *buf, size_t size)
 {
@@ -97,6 +97,22 @@ static void undo_create(struct pd_cgroup *cg)
 			pd_cg_rmdir_made(cg->hier[i].dir, cg->hier[i].n_made);
 }
 
+/* "a/b/c": relative, no empty, "." or ".." component (what pd_cgroup_path_from_spec makes). */
+static bool clean_relative(const char *path)
+{
+	if (!path[0] || strlen(path) > PD_CGROUP_PATH_MAX)
+		return false;
+	for (const char *p = path; *p;) {
+		size_t w = strcspn(p, "/");
+		if (w == 0 || (w == 1 && p[0] == '.') || (w == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += w;
+		if (*p && !*++p)
+			return false; /* a trailing slash */
+	}
+	return true;
+}
+
 int pd_cgroup_create(const char *root, const char *path, const struct pd_resources *res,
 		     struct pd_cgroup **out, struct pd_error *err)
 {
@@ -104,7 +120,7 @@ int pd_cgroup_create(const char *root, const char *path, const struct pd_resourc
 	if (version == PD_CGROUP_NONE)
 		return pd_error_set(err, PD_FAILED_PRECONDITION, 0, "no cgroup filesystem at %s",
 				    root);
-	if (!path[0] || path[0] == '/' || strstr(path, ".."))
+	if (!clean_relative(path))
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "bad cgroup path '%.200s'", path);
 	struct pd_cgroup *cg = cgroup_new(version, root, path);
 	if (!cg)

@@ -107,9 +107,10 @@ void pd_cgroup_remove_parent(const char *root, const char *parent);
  * current oom_kill count, so only later kills are reported. NOT_FOUND without a memory
  * controller. */
 int pd_cgroup_oom_fd(struct pd_cgroup *cg, struct pd_error *err);
-/* After the fd was readable: drain it, and tell whether the oom_kill count grew since the
- * last check (v1 memory.oom_control "oom_kill", v2 memory.events "oom_kill"; a v1 kernel
- * without the counter reports every OOM event). */
+/* After the fd was readable: drain it, and tell whether an OOM happened: v1 every OOM
+ * notification of a cgroup that still exists (the kernel sends it before it kills, and
+ * also when the cgroup is removed); v2 the oom_kill count of memory.events grew since the
+ * last check. */
 bool pd_cgroup_oom_check(struct pd_cgroup *cg);
 
 /* For state.json cgroup_paths: controller name → absolute directory (v1: one per hierarchy,
@@ -157,7 +158,7 @@ struct pd_hugetlb_stat {
 struct pd_cgroup_stats {
 	struct {
 		uint64_t total, kernel, user; /* usage */
-		uint64_t *percpu;             /* v1 cpuacct.usage_percpu */
+		uint64_t *percpu;	      /* v1 cpuacct.usage_percpu */
 		size_t n_percpu;
 		uint64_t periods, throttled_periods, throttled_time;
 	} cpu;

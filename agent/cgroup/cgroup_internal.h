@@ -50,9 +50,9 @@ extern const struct pd_cgroup_ops pd_cgroup_v2_ops;
  * same_as >= 0 and is only named in pd_cgroup_paths, never written twice. */
 struct pd_cg_hier {
 	const char *name; /* "memory" (static string) */
-	int same_as;      /* index of the entry that owns this hierarchy, or -1 */
-	char *dir;        /* the container's directory in this hierarchy */
-	size_t n_made;    /* how many trailing components of the path create() made */
+	int same_as;	  /* index of the entry that owns this hierarchy, or -1 */
+	char *dir;	  /* the container's directory in this hierarchy */
+	size_t n_made;	  /* how many trailing components of the path create() made */
 };
 
 struct pd_cgroup {
@@ -64,15 +64,15 @@ struct pd_cgroup {
 	struct pd_cg_hier hier[PD_CG_MAX_HIER];
 	size_t n_hier;
 	/* v2 */
-	bool fake;  /* not a cgroup2 mount (a unit test's tree): no BPF program can attach */
+	bool fake; /* not a cgroup2 mount (a unit test's tree): no BPF program can attach */
 	char *dir;
-	int dirfd;       /* O_PATH, for clone3 */
-	int events_fd;   /* cgroup.events, for frozen/populated notifications */
+	int dirfd;	 /* O_PATH, for clone3 */
+	int events_fd;	 /* cgroup.events, for frozen/populated notifications */
 	int dev_prog_fd; /* the attached device program; replaced on update */
 	size_t n_made;
 	/* OOM */
-	int oom_fd;      /* v1 eventfd / v2 inotify fd */
-	int oom_ctl_fd;  /* v1: memory.oom_control, kept open while the eventfd is registered */
+	int oom_fd;	/* v1 eventfd / v2 inotify fd */
+	int oom_ctl_fd; /* v1: memory.oom_control, kept open while the eventfd is registered */
 	uint64_t oom_kills;
 };
 
@@ -91,8 +91,7 @@ int pd_cg_write_u64(const char *dir, const char *file, uint64_t v, struct pd_err
 int pd_cg_write_i64(const char *dir, const char *file, int64_t v, const char *max_word,
 		    struct pd_error *err);
 /* Whole file into buf (NUL-terminated, truncated to size - 1); returns the length. */
-ssize_t pd_cg_read(const char *dir, const char *file, char *buf, size_t size,
-		   struct pd_error *err);
+ssize_t pd_cg_read(const char *dir, const char *file, char *buf, size_t size, struct pd_error *err);
 /* A single number; "max" → UINT64_MAX. */
 int pd_cg_read_u64(const char *dir, const char *file, uint64_t *v, struct pd_error *err);
 bool pd_cg_exists(const char *dir, const char *file);
@@ -185,8 +184,8 @@ struct bpf_insn;
 /* Build the device program for `rules` (checked last to first: the last matching rule
  * decides, as later writes win on v1; a rule matching everything ends the program).
  * *out is malloc'd, *n instructions. */
-int pd_ebpf_devices_build(const struct pd_device_rule *rules, size_t n_rules,
-			  struct bpf_insn **out, size_t *n, struct pd_error *err);
+int pd_ebpf_devices_build(const struct pd_device_rule *rules, size_t n_rules, struct bpf_insn **out,
+			  size_t *n, struct pd_error *err);
 /* The effective rule list of res: deny all, res's rules, defaults (malloc'd). */
 int pd_cg_device_rules(const struct pd_resources *res, struct pd_device_rule **out, size_t *n,
 		       struct pd_error *err);

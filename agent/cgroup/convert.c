@@ -52,7 +52,8 @@ int pd_cg_swap_to_v2(int64_t memsw, int64_t mem_limit, bool has_limit, int64_t *
 				    "a swap limit needs a memory limit on cgroup v2");
 	if (memsw < mem_limit)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-				    "memory+swap limit %" PRId64 " is below the memory limit %" PRId64,
+				    "memory+swap limit %" PRId64
+				    " is below the memory limit %" PRId64,
 				    memsw, mem_limit);
 	*out = memsw - mem_limit;
 	return 0;

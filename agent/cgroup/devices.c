@@ -46,8 +46,7 @@ int pd_cg_device_rules(const struct pd_resources *res, struct pd_device_rule **o
 	r[0] = deny_all;
 	if (own)
 		memcpy(r + 1, res->devices, own * sizeof(*r));
-	memcpy(r + 1 + own, pd_cgroup_default_devices,
-	       pd_cgroup_n_default_devices * sizeof(*r));
+	memcpy(r + 1 + own, pd_cgroup_default_devices, pd_cgroup_n_default_devices * sizeof(*r));
 	*out = r;
 	*n = total;
 	return 0;

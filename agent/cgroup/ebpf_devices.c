@@ -34,17 +34,17 @@
 
 static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
-	return (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off,
-				 .imm = imm};
+	return (struct bpf_insn){
+	    .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 }
 
-#define LDX_W(dst, src, off) insn(BPF_LDX | BPF_W | BPF_MEM, dst, src, off, 0)
-#define ALU32_K(op, dst, imm) insn(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define MOV32_X(dst, src)     insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
-#define MOV64_K(dst, imm)     insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
+#define LDX_W(dst, src, off)	 insn(BPF_LDX | BPF_W | BPF_MEM, dst, src, off, 0)
+#define ALU32_K(op, dst, imm)	 insn(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
+#define MOV32_X(dst, src)	 insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
+#define MOV64_K(dst, imm)	 insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
 #define JMP_K(op, dst, imm, off) insn(BPF_JMP | (op) | BPF_K, dst, 0, off, imm)
 #define JMP_X(op, dst, src, off) insn(BPF_JMP | (op) | BPF_X, dst, src, off, 0)
-#define EXIT()                insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define EXIT()			 insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 #define ACC_ALL (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)
 
@@ -52,7 +52,7 @@ static int access_bits(const char *access)
 {
 	int bits = 0;
 	for (const char *p = access; *p; p++)
-		bits |= *p == 'r' ? BPF_DEVCG_ACC_READ
+		bits |= *p == 'r'   ? BPF_DEVCG_ACC_READ
 			: *p == 'w' ? BPF_DEVCG_ACC_WRITE
 			: *p == 'm' ? BPF_DEVCG_ACC_MKNOD
 				    : 0;
@@ -99,8 +99,8 @@ static size_t rule_block(const struct pd_device_rule *r, struct bpf_insn *out, b
 	return i;
 }
 
-int pd_ebpf_devices_build(const struct pd_device_rule *rules, size_t n_rules,
-			  struct bpf_insn **out, size_t *n, struct pd_error *err)
+int pd_ebpf_devices_build(const struct pd_device_rule *rules, size_t n_rules, struct bpf_insn **out,
+			  size_t *n, struct pd_error *err)
 {
 	struct bpf_insn *p = calloc(6 + 8 * n_rules + 2, sizeof(*p));
 	if (!p)

@@ -1,8 +1,11 @@
-/* OOM notification for the event loop. v1: an eventfd registered through
- * cgroup.event_control on memory.oom_control (the kernel signals it on every OOM event of
- * the cgroup, and once more when the cgroup is removed); v2: inotify on memory.events,
- * which the kernel modifies on every event. Either way the fd only says "look": a kill
- * happened when the oom_kill counter grew. */
+/* OOM notification for the event loop.
+ *   v1: an eventfd registered through cgroup.event_control on memory.oom_control. The
+ *       kernel signals it when the cgroup runs out of memory — before it picks a victim, so
+ *       the oom_kill counter has not moved yet when we look — and once more when the cgroup
+ *       is removed. So every signal of a cgroup that still exists is an OOM event (what the
+ *       Kata agent and runc report on v1; with the OOM killer disabled nothing is killed).
+ *   v2: inotify on memory.events, which the kernel modifies on every memory event, the
+ *       OOM kill included, after counting it: an event when oom_kill grew. */
 #include "cgroup_internal.h"
 
 #include <errno.h>
@@ -43,8 +46,6 @@ int pd_cg_v1_oom_open(struct pd_cgroup *cg, struct pd_error *err)
 		close(cfd);
 		return -1;
 	}
-	cg->oom_kills = 0;
-	oom_kills(dir, "memory.oom_control", &cg->oom_kills);
 	cg->oom_fd = efd;
 	cg->oom_ctl_fd = cfd;
 	return efd;
@@ -52,19 +53,11 @@ int pd_cg_v1_oom_open(struct pd_cgroup *cg, struct pd_error *err)
 
 bool pd_cg_v1_oom_check(struct pd_cgroup *cg)
 {
-	uint64_t events = 0, kills;
-	if (read(cg->oom_fd, &events, sizeof(events)) != sizeof(events))
-		events = 0;
-	const char *dir = pd_cg_v1_dir(cg, "memory");
-	char buf[512];
-	if (pd_cg_read(dir, "memory.oom_control", buf, sizeof(buf), NULL) < 0)
-		return false; /* the cgroup went away: that was the removal signal */
-	if (!pd_cg_flat_get(buf, "oom_kill", &kills))
-		return events > 0; /* before Linux 4.13: every OOM event counts */
-	if (kills <= cg->oom_kills)
+	uint64_t events = 0;
+	if (read(cg->oom_fd, &events, sizeof(events)) != sizeof(events) || events == 0)
 		return false;
-	cg->oom_kills = kills;
-	return true;
+	/* the signal of a removal: the cgroup is gone */
+	return pd_cg_exists(pd_cg_v1_dir(cg, "memory"), "memory.oom_control");
 }
 
 int pd_cg_v2_oom_open(struct pd_cgroup *cg, struct pd_error *err)
@@ -79,8 +72,8 @@ int pd_cg_v2_oom_open(struct pd_cgroup *cg, struct pd_error *err)
 		int saved = errno;
 		close(fd);
 		if (saved == ENOENT)
-			return pd_error_set(err, PD_NOT_FOUND, ENOENT,
-					    "no memory controller in %s", cg->dir);
+			return pd_error_set(err, PD_NOT_FOUND, ENOENT, "no memory controller in %s",
+					    cg->dir);
 		return pd_error_errno(err, saved, "inotify_add_watch %s", path);
 	}
 	cg->oom_kills = 0;

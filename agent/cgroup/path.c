@@ -7,8 +7,7 @@
 #include <string.h>
 
 /* Append the components of `in` to out (at *len), ':' and '/' both separating. */
-static int append_clean(const char *in, char *out, size_t size, size_t *len,
-			struct pd_error *err)
+static int append_clean(const char *in, char *out, size_t size, size_t *len, struct pd_error *err)
 {
 	for (const char *p = in; *p;) {
 		size_t w = strcspn(p, "/:");
@@ -22,8 +21,7 @@ static int append_clean(const char *in, char *out, size_t size, size_t *len,
 		for (size_t i = 0; i < w; i++)
 			if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
 				return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-						    "cgroups path '%.200s': control character",
-						    in);
+						    "cgroups path '%.200s': control character", in);
 		if (*len + (*len ? 1 : 0) + w >= size)
 			return pd_error_set(err, PD_INVALID_ARGUMENT, ENAMETOOLONG,
 					    "cgroups path '%.200s': longer than %zu bytes", in,

@@ -21,9 +21,9 @@
 /* One device cgroup rule: "c 1:3 rwm" allowed or denied. */
 struct pd_device_rule {
 	bool allow;
-	char type;     /* 'a' (all), 'c', 'b' */
-	int64_t major; /* PD_DEV_ANY or 0..0x7fffffff */
-	int64_t minor; /* PD_DEV_ANY or 0..0x7fffffff */
+	char type;	/* 'a' (all), 'c', 'b' */
+	int64_t major;	/* PD_DEV_ANY or 0..0x7fffffff */
+	int64_t minor;	/* PD_DEV_ANY or 0..0x7fffffff */
 	char access[4]; /* non-empty subset of "rwm", in that order */
 };
 
@@ -48,7 +48,7 @@ enum pd_throttle_kind {
 
 struct pd_hugetlb_limit {
 	char pagesize[16]; /* "2MB", "1GB", "64KB": the name in hugetlb.<size>.* */
-	uint64_t limit;    /* bytes */
+	uint64_t limit;	   /* bytes */
 };
 
 struct pd_net_prio {
@@ -59,19 +59,19 @@ struct pd_net_prio {
 struct pd_resources {
 	/* memory */
 	bool has_mem_limit, has_mem_reservation, has_mem_swap, has_swappiness;
-	int64_t mem_limit;       /* bytes, -1 = unlimited */
+	int64_t mem_limit;	 /* bytes, -1 = unlimited */
 	int64_t mem_reservation; /* bytes, -1 = none (soft limit / memory.low) */
-	int64_t mem_swap;        /* memory + swap (v1 memsw semantics), -1 = unlimited */
-	uint64_t swappiness;     /* 0..100 */
+	int64_t mem_swap;	 /* memory + swap (v1 memsw semantics), -1 = unlimited */
+	uint64_t swappiness;	 /* 0..100 */
 	bool disable_oom_killer;
 
 	/* cpu */
 	bool has_cpu_shares, has_cpu_quota, has_cpu_period, has_rt_runtime, has_rt_period;
-	uint64_t cpu_shares; /* 2..262144 (v2: converted to cpu.weight) */
-	int64_t cpu_quota;   /* microseconds per period, -1 = unlimited */
-	uint64_t cpu_period; /* microseconds */
-	int64_t rt_runtime;  /* microseconds, -1 = unlimited (v1 only) */
-	uint64_t rt_period;  /* microseconds (v1 only) */
+	uint64_t cpu_shares;	 /* 2..262144 (v2: converted to cpu.weight) */
+	int64_t cpu_quota;	 /* microseconds per period, -1 = unlimited */
+	uint64_t cpu_period;	 /* microseconds */
+	int64_t rt_runtime;	 /* microseconds, -1 = unlimited (v1 only) */
+	uint64_t rt_period;	 /* microseconds (v1 only) */
 	const char *cpuset_cpus; /* NULL = leave; "0-3,5" */
 	const char *cpuset_mems;
 
@@ -81,7 +81,7 @@ struct pd_resources {
 
 	/* block io */
 	bool has_blkio_weight, has_blkio_leaf_weight;
-	uint16_t blkio_weight;      /* 10..1000 (v2: converted to io.weight 1..10000) */
+	uint16_t blkio_weight;	    /* 10..1000 (v2: converted to io.weight 1..10000) */
 	uint16_t blkio_leaf_weight; /* 10..1000, v1 only */
 	const struct pd_blkio_weight_dev *weight_devs;
 	size_t n_weight_devs;

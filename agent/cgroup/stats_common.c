@@ -67,7 +67,7 @@ int pd_cg_hugetlb_stats(const char *dir, const char *usage, const char *max_usag
 		if (!size_of(e->d_name, usage, size, sizeof(size)))
 			continue;
 		struct pd_hugetlb_stat *a =
-			realloc(st->hugetlb, (st->n_hugetlb + 1) * sizeof(*st->hugetlb));
+		    realloc(st->hugetlb, (st->n_hugetlb + 1) * sizeof(*st->hugetlb));
 		if (!a) {
 			rc = pd_error_errno(err, ENOMEM, "hugetlb stats");
 			break;

@@ -36,7 +36,8 @@ bool pd_cg_flat_get(const char *text, const char *key, uint64_t *v)
 	size_t klen = strlen(key);
 	for (const char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n') {
 		const char *end;
-		if (strncmp(p, key, klen) == 0 && p[klen] == ' ' && parse_u64(p + klen + 1, v, &end))
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ' &&
+		    parse_u64(p + klen + 1, v, &end))
 			return true;
 	}
 	return false;
@@ -160,7 +161,8 @@ int pd_cg_io_stat_parse(const char *text, struct pd_blkio_entry **bytes, size_t 
 		for (int i = 0; i < 3; i++) {
 			struct pd_blkio_entry e = {.major = major, .minor = minor};
 			snprintf(e.op, sizeof(e.op), "%s", ops[i]);
-			if (io_key(p, len, byte_keys[i], &e.value) && push(bytes, n_bytes, &e, err) < 0)
+			if (io_key(p, len, byte_keys[i], &e.value) &&
+			    push(bytes, n_bytes, &e, err) < 0)
 				return -1;
 			if (io_key(p, len, io_keys[i], &e.value) && push(ios, n_ios, &e, err) < 0)
 				return -1;

@@ -76,11 +76,14 @@ static int blkio_file(const char *dir, const char *file, char *buf, struct pd_cg
 static int blkio(const struct pd_cgroup *cg, char *buf, struct pd_cgroup_stats *st,
 		 struct pd_error *err)
 {
-	static const char *const cfq[PD_BLKIO_KINDS] = {
-		"blkio.io_service_bytes_recursive", "blkio.io_serviced_recursive",
-		"blkio.io_queued_recursive",	    "blkio.io_service_time_recursive",
-		"blkio.io_wait_time_recursive",	    "blkio.io_merged_recursive",
-		"blkio.time_recursive",		    "blkio.sectors_recursive"};
+	static const char *const cfq[PD_BLKIO_KINDS] = {"blkio.io_service_bytes_recursive",
+							"blkio.io_serviced_recursive",
+							"blkio.io_queued_recursive",
+							"blkio.io_service_time_recursive",
+							"blkio.io_wait_time_recursive",
+							"blkio.io_merged_recursive",
+							"blkio.time_recursive",
+							"blkio.sectors_recursive"};
 	const char *dir = pd_cg_v1_dir(cg, "blkio");
 	if (!dir)
 		return 0;
@@ -91,9 +94,10 @@ static int blkio(const struct pd_cgroup *cg, char *buf, struct pd_cgroup_stats *
 		return 0;
 	}
 	bool rec = pd_cg_exists(dir, "blkio.throttle.io_service_bytes_recursive");
-	const char *bytes = rec ? "blkio.throttle.io_service_bytes_recursive"
-				: "blkio.throttle.io_service_bytes";
-	const char *ios = rec ? "blkio.throttle.io_serviced_recursive" : "blkio.throttle.io_serviced";
+	const char *bytes =
+	    rec ? "blkio.throttle.io_service_bytes_recursive" : "blkio.throttle.io_service_bytes";
+	const char *ios =
+	    rec ? "blkio.throttle.io_serviced_recursive" : "blkio.throttle.io_serviced";
 	if (blkio_file(dir, bytes, buf, st, PD_BLKIO_SERVICE_BYTES, err) < 0)
 		return -1;
 	return blkio_file(dir, ios, buf, st, PD_BLKIO_SERVICED, err);
@@ -112,8 +116,8 @@ int pd_cg_v1_stats(struct pd_cgroup *cg, struct pd_cgroup_stats *st, struct pd_e
 	int rc = 0;
 	if (cpu(cg, buf, st, err) < 0 || memory(cg, buf, st, err) < 0 ||
 	    blkio(cg, buf, st, err) < 0 ||
-	    pd_cg_hugetlb_stats(pd_cg_v1_dir(cg, "hugetlb"), "usage_in_bytes",
-				"max_usage_in_bytes", "failcnt", NULL, buf, st, err) < 0)
+	    pd_cg_hugetlb_stats(pd_cg_v1_dir(cg, "hugetlb"), "usage_in_bytes", "max_usage_in_bytes",
+				"failcnt", NULL, buf, st, err) < 0)
 		rc = -1;
 	free(buf);
 	return rc;

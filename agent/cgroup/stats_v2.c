@@ -77,9 +77,9 @@ int pd_cg_v2_stats(struct pd_cgroup *cg, struct pd_cgroup_stats *st, struct pd_e
 	if (memory(dir, buf, st, err) < 0)
 		rc = -1;
 	else if (pd_cg_read_opt(dir, "io.stat", buf) &&
-		 pd_cg_io_stat_parse(buf, &st->blkio[PD_BLKIO_SERVICE_BYTES],
-				     &st->n_blkio[PD_BLKIO_SERVICE_BYTES], &st->blkio[PD_BLKIO_SERVICED],
-				     &st->n_blkio[PD_BLKIO_SERVICED], err) < 0)
+		 pd_cg_io_stat_parse(
+		     buf, &st->blkio[PD_BLKIO_SERVICE_BYTES], &st->n_blkio[PD_BLKIO_SERVICE_BYTES],
+		     &st->blkio[PD_BLKIO_SERVICED], &st->n_blkio[PD_BLKIO_SERVICED], err) < 0)
 		rc = -1;
 	else if (pd_cg_hugetlb_stats(dir, "current", NULL, "events", "max", buf, st, err) < 0)
 		rc = -1;

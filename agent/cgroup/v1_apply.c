@@ -33,7 +33,8 @@ static int memory_limits(const char *dir, const struct pd_resources *r, struct p
 		if (swap != -1)
 			return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
 					    "swap limit asked but the kernel has no %s "
-					    "(swap accounting off)", MEMSW);
+					    "(swap accounting off)",
+					    MEMSW);
 		set_swap = false;
 	}
 	if (set_swap && r->has_mem_limit) {
@@ -68,7 +69,8 @@ static int memory(const struct pd_cgroup *cg, const struct pd_resources *r, stru
 	if (r->has_swappiness) {
 		if (r->swappiness > 100)
 			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-					    "swappiness %" PRIu64 " is not in 0..100", r->swappiness);
+					    "swappiness %" PRIu64 " is not in 0..100",
+					    r->swappiness);
 		if (pd_cg_write_u64(dir, "memory.swappiness", r->swappiness, err) < 0)
 			return -1;
 	}
@@ -155,8 +157,9 @@ static int hugetlb(const struct pd_cgroup *cg, const struct pd_resources *r, str
 static int network(const struct pd_cgroup *cg, const struct pd_resources *r, struct pd_error *err)
 {
 	const char *dir = NULL;
-	if (r->has_net_classid && (!(dir = need_dir(cg, "net_cls", err)) ||
-				   pd_cg_write_u64(dir, "net_cls.classid", r->net_classid, err) < 0))
+	if (r->has_net_classid &&
+	    (!(dir = need_dir(cg, "net_cls", err)) ||
+	     pd_cg_write_u64(dir, "net_cls.classid", r->net_classid, err) < 0))
 		return -1;
 	if (r->n_net_prios && !(dir = need_dir(cg, "net_prio", err)))
 		return -1;

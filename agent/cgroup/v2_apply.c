@@ -55,8 +55,7 @@ static int swap(const char *dir, const struct pd_resources *r, struct pd_error *
 	return write_i64(dir, "memory.swap.max", v, err);
 }
 
-static int memory(const char *dir, const struct pd_resources *r, bool create,
-		  struct pd_error *err)
+static int memory(const char *dir, const struct pd_resources *r, bool create, struct pd_error *err)
 {
 	if (r->has_mem_limit && write_i64(dir, "memory.max", r->mem_limit, err) < 0)
 		return -1;
@@ -87,7 +86,8 @@ static int cpu(const char *dir, const struct pd_resources *r, struct pd_error *e
 	}
 	char cur[64] = "", v[64];
 	if (r->has_cpu_period && !r->has_cpu_quota &&
-	    (need(dir, "cpu.max", err) < 0 || pd_cg_read(dir, "cpu.max", cur, sizeof(cur), err) < 0))
+	    (need(dir, "cpu.max", err) < 0 ||
+	     pd_cg_read(dir, "cpu.max", cur, sizeof(cur), err) < 0))
 		return -1;
 	if (pd_cg_cpu_max(r, cur, v, sizeof(v)) && write_need(dir, "cpu.max", v, err) < 0)
 		return -1;

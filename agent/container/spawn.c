@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/sched.h>
 #include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -16,12 +18,6 @@
 #include "agent/container/child.h"
 #include "agent/container/sync.h"
 
-/* fork() with namespace flags: a raw clone without a new stack behaves like fork. */
-static pid_t clone_fork(unsigned long flags)
-{
-	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
-}
-
 static unsigned long new_ns_flags(const struct pd_spawn_request *req)
 {
 	unsigned long flags = 0;
@@ -31,6 +27,50 @@ static unsigned long new_ns_flags(const struct pd_spawn_request *req)
 		if (req->cfg->ns[t].enabled && !req->cfg->ns[t].path && t != PD_NS_USER)
 			flags |= (unsigned long)pd_ns_clone_flag(t);
 	return flags;
+}
+
+/* fork() with namespace flags: a raw clone without a new stack behaves like fork. With a
+ * v2 cgroup, clone3(CLONE_INTO_CGROUP) creates the child inside it (no migration; a new
+ * cgroup namespace is then rooted at that cgroup). Otherwise (v1, or a kernel before 5.7)
+ * *into stays false: the child enters by cgroup.procs first thing, and only then unshares
+ * its cgroup namespace, so that its root is the container's cgroup too. */
+static pid_t clone_fork(unsigned long flags, const struct pd_cgroup *cg, bool *into)
+{
+	int fd = cg ? pd_cgroup_dirfd(cg) : -1;
+	*into = false;
+	if (fd >= 0) {
+		struct clone_args args;
+		memset(&args, 0, sizeof(args));
+		args.flags = flags | CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)fd;
+		args.exit_signal = SIGCHLD;
+		*into = true; /* what the child sees in its copy */
+		long pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0 || (errno != ENOSYS && errno != EINVAL && errno != E2BIG))
+			return (pid_t)pid;
+		*into = false;
+	}
+	if (cg)
+		flags &= ~(unsigned long)CLONE_NEWCGROUP;
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* In the child, before anything else: be in the container's cgroup. */
+static void enter_cgroup(const struct pd_spawn_request *req, bool into, int sync_fd)
+{
+	struct pd_error err;
+	if (!req->cgroup || into)
+		return;
+	int rc = pd_cgroup_enter(req->cgroup, 0, &err);
+	if (rc == 0 && (new_ns_flags(req) & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		rc = pd_error_errno(&err, errno, "unshare the cgroup namespace");
+	if (rc < 0) {
+		struct pd_sync_msg msg;
+		pd_error_wrap(&err, "enter the container's cgroup");
+		pd_sync_from_error(&msg, &err);
+		pd_sync_send(sync_fd, &msg, NULL);
+		_exit(127);
+	}
 }
 
 /* Our own pid namespace, opened once: an exec enters the container's pid namespace for
@@ -43,7 +83,7 @@ static int own_pidns_fd(void)
 	return fd;
 }
 
-static pid_t clone_child(const struct pd_spawn_request *req, struct pd_error *err)
+static pid_t clone_child(const struct pd_spawn_request *req, bool *into, struct pd_error *err)
 {
 	int pidns = req->init ? -1 : req->ns_fds[PD_NS_PID];
 	if (pidns >= 0) {
@@ -52,7 +92,7 @@ static pid_t clone_child(const struct pd_spawn_request *req, struct pd_error *er
 		if (setns(pidns, CLONE_NEWPID) < 0)
 			return pd_error_errno(err, errno, "setns pid namespace");
 	}
-	pid_t pid = clone_fork(new_ns_flags(req));
+	pid_t pid = clone_fork(new_ns_flags(req), req->cgroup, into);
 	int saved = errno;
 	if (pid == 0)
 		return 0;
@@ -92,9 +132,11 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return pd_error_errno(err, errno, "socketpair");
-	pid_t pid = clone_child(req, err);
+	bool into = false;
+	pid_t pid = clone_child(req, &into, err);
 	if (pid == 0) {
 		close(sv[0]);
+		enter_cgroup(req, into, sv[1]);
 		pd_child_main(req, sv[1]); /* never returns */
 	}
 	close(sv[1]);

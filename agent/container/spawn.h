@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "agent/cgroup/cgroup.h"
 #include "agent/container/config.h"
 #include "agent/error.h"
 
@@ -23,6 +24,9 @@ struct pd_spawn_request {
 	int stdio[3];                          /* the child's 0, 1, 2; -1 = /dev/null */
 	bool no_pivot;                         /* "/" is an initramfs */
 	int timeout_ms;                        /* for the child to report ready */
+	struct pd_cgroup *cgroup;              /* the container's cgroup, NULL = none: the
+						* child is in it before it runs (v2: clone3
+						* CLONE_INTO_CGROUP; v1: it enters first) */
 };
 
 struct pd_spawned {

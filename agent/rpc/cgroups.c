@@ -114,10 +114,7 @@ static int rpc_resume_container(struct pd_call *call, const ProtobufCMessage *ms
 }
 
 const struct pd_rpc_entry pd_rpc_cgroups[] = {
-	{"UpdateContainer", rpc_update_container},
-	{"StatsContainer", rpc_stats_container},
-	{"PauseContainer", rpc_pause_container},
-	{"ResumeContainer", rpc_resume_container},
-	{"GetOOMEvent", pd_rpc_get_oom_event},
-	{NULL, NULL},
+    {"UpdateContainer", rpc_update_container}, {"StatsContainer", rpc_stats_container},
+    {"PauseContainer", rpc_pause_container},   {"ResumeContainer", rpc_resume_container},
+    {"GetOOMEvent", pd_rpc_get_oom_event},     {NULL, NULL},
 };

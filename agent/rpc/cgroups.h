@@ -49,11 +49,13 @@ struct pd_cgroup *pd_rpc_cgroups_of(const struct pd_container *ctr);
 void pd_rpc_cgroups_kill_all(struct pd_container *ctr);
 
 /* The container is going (all its processes reaped), before pd_container_destroy: stop
- * watching OOM, rmdir the cgroup. A cgroup still busy is killed and retried later. */
+ * watching OOM, rmdir the cgroup, free it (the caller clears ctr->cgroup). A cgroup still
+ * busy is killed and retried later. */
 void pd_rpc_cgroups_removed(struct pd_container *ctr);
 
-/* DestroySandbox, before its reply: answer parked GetOOMEvent calls with an error (Kata:
- * INTERNAL), remove every cgroup left, and refuse GetOOMEvent from then on. */
+/* DestroySandbox, after pd_sandbox_destroy (no container points at a cgroup any more) and
+ * before its reply: answer parked GetOOMEvent calls with an error (Kata: INTERNAL), remove
+ * every cgroup left, and refuse GetOOMEvent from then on. */
 void pd_rpc_cgroups_sandbox_destroyed(void);
 
 /* state.json cgroup_paths of a container (pd_cgroup_paths); 0 when it has none. */

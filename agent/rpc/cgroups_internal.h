@@ -26,9 +26,9 @@ struct pd_rpc_cg {
 
 struct pd_rpc_cg_state {
 	bool ready;
-	bool enabled;   /* cgroups are made for containers */
+	bool enabled;	/* cgroups are made for containers */
 	bool destroyed; /* DestroySandbox ran: GetOOMEvent fails */
-	int version;    /* PD_CGROUP_V1 / V2 when enabled */
+	int version;	/* PD_CGROUP_V1 / V2 when enabled */
 	char root[PATH_MAX];
 	char parent[256];
 	struct pd_loop *loop;

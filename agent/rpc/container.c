@@ -10,6 +10,7 @@
 #include "agent/container/sysctl.h"
 #include "agent/container/validate.h"
 #include "agent/log.h"
+#include "agent/rpc/cgroups.h"
 #include "agent/rpc/lookup.h"
 #include "agent/rpc/oci_spec.h"
 #include "agent/rpc/storages.h"
@@ -19,7 +20,7 @@
 /* Kata's namespace rules: ipc and uts are the sandbox's, mnt and pid are new per
  * container (a sandbox-wide pid namespace comes with the confinement work), the rest
  * as the spec says (the Kata runtime drops net, so containers share the VM's). */
-static int kata_namespaces(struct pd_container_config *cfg, bool sandbox_pidns,
+static int kata_namespaces(struct pd_container_config *cfg, bool sandbox_pidns, bool cgroup_v2,
 			   struct pd_error *err)
 {
 	static char ipc[] = PD_SANDBOX_NS_DIR "/ipc", uts[] = PD_SANDBOX_NS_DIR "/uts";
@@ -32,9 +33,13 @@ static int kata_namespaces(struct pd_container_config *cfg, bool sandbox_pidns,
 		cfg->ns[PD_NS_UTS].path = uts;
 	cfg->ns[PD_NS_MNT] = (struct pd_namespace){.enabled = true};
 	cfg->ns[PD_NS_PID] = (struct pd_namespace){.enabled = true};
-	if (cfg->ns[PD_NS_USER].enabled || cfg->ns[PD_NS_CGROUP].enabled)
+	if (cfg->ns[PD_NS_USER].enabled)
 		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "user and cgroup namespaces are not implemented in pidone yet");
+				    "user namespaces are not implemented in pidone yet");
+	/* A cgroup namespace of its own, always on a unified hierarchy (Kata), rooted at the
+	 * container's cgroup (docs/cgroups.md); on v1 only when the spec asks. */
+	if (cgroup_v2 || (cfg->ns[PD_NS_CGROUP].enabled && !cfg->ns[PD_NS_CGROUP].path))
+		cfg->ns[PD_NS_CGROUP] = (struct pd_namespace){.enabled = true};
 	return 0;
 }
 
@@ -72,10 +77,11 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 	struct pd_container_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	pd_arena_init(&cfg.arena, PD_CONFIG_BYTES);
+	bool cg_v2 = pd_rpc_cgroups_version(pd_call_agent(call)) == PD_CGROUP_V2;
 	char **mps = NULL;
 	size_t n_mps = 0;
 	if (pd_oci_spec_to_config(req->oci, req->container_id, &cfg, err) < 0 ||
-	    kata_namespaces(&cfg, req->sandbox_pidns, err) < 0 ||
+	    kata_namespaces(&cfg, req->sandbox_pidns, cg_v2, err) < 0 ||
 	    pd_sysctls_check(&cfg, err) < 0 || pd_process_config_check(&cfg.process, err) < 0 ||
 	    pd_rpc_storages_acquire(sb, req->storages, req->n_storages, false, &mps, &n_mps,
 				    err) < 0) {
@@ -83,10 +89,19 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 		return -1;
 	}
 	struct pd_container *ctr;
-	if (pd_container_create(sb, exec_id, &cfg, &ctr, err) < 0) {
+	struct pd_cgroup *cg;
+	const Grpc__LinuxResources *res = req->oci->linux_ ? req->oci->linux_->resources : NULL;
+	if (pd_rpc_cgroups_prepare(pd_call_agent(call), &cfg, res, &cg, err) < 0) {
+		pd_storage_release_list(sb, mps, n_mps);
+		pd_arena_free(&cfg.arena);
+		return pd_error_wrap(err, "create container %s", req->container_id);
+	}
+	if (pd_container_create(sb, exec_id, &cfg, cg, &ctr, err) < 0) {
+		pd_rpc_cgroups_create_failed(req->container_id);
 		pd_storage_release_list(sb, mps, n_mps);
 		return pd_error_wrap(err, "create container %s", req->container_id);
 	}
+	pd_rpc_cgroups_created(ctr);
 	ctr->storage_mounts = mps;
 	ctr->n_storage_mounts = n_mps;
 	pd_info("container created", "cid=%s pid=%d", ctr->id, (int)ctr->init->pid);
@@ -120,8 +135,11 @@ static int rpc_remove_container(struct pd_call *call, const ProtobufCMessage *ms
 		return -1;
 	ctr->removing = true;
 	pd_container_kill_all(ctr);
+	pd_rpc_cgroups_kill_all(ctr);
 	if (pd_container_all_exited(ctr)) {
 		pd_info("container removed", "cid=%s", ctr->id);
+		pd_rpc_cgroups_removed(ctr);
+		ctr->cgroup = NULL;
 		pd_container_destroy(ctr);
 		pd_call_reply(call, NULL);
 		return 0;
@@ -145,6 +163,8 @@ void pd_rpc_container_task_exited(struct pd_container *ctr)
 	struct pd_list removers;
 	pd_list_move_all(&removers, &ctr->removers);
 	pd_info("container removed", "cid=%s", ctr->id);
+	pd_rpc_cgroups_removed(ctr);
+	ctr->cgroup = NULL;
 	pd_container_destroy(ctr);
 	struct pd_list *pos, *tmp;
 	pd_list_for_each_safe(pos, tmp, &removers)

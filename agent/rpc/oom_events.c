@@ -45,7 +45,8 @@ static void deliver(void)
 {
 	struct pd_rpc_cg_state *g = &pd_rpc_cg;
 	while (g->count && !pd_list_empty(&g->oom_waiters)) {
-		struct pd_call *call = pd_container_of(g->oom_waiters.next, struct pd_call, owner_node);
+		struct pd_call *call =
+		    pd_container_of(g->oom_waiters.next, struct pd_call, owner_node);
 		pd_list_del(&call->owner_node);
 		reply(call, queue_front());
 		queue_pop();

@@ -1,12 +1,14 @@
 /* ExecProcess, SignalProcess, WaitProcess. */
 #include "rpc.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include "agent.pb-c.h"
 #include "agent/container/process.h"
 #include "agent/container/validate.h"
 #include "agent/log.h"
+#include "agent/rpc/cgroups.h"
 #include "agent/rpc/lookup.h"
 #include "agent/rpc/oci_spec.h"
 #include "agent/sandbox/container.h"
@@ -44,6 +46,8 @@ static int rpc_signal_process(struct pd_call *call, const ProtobufCMessage *msg,
 	struct pd_container *ctr = pd_rpc_find_container(call, req->container_id, err);
 	if (!ctr || pd_container_signal(ctr, req->exec_id, (int)req->signal, err) < 0)
 		return -1;
+	if (!req->exec_id[0] && req->signal == SIGKILL) /* "all": the whole cgroup too (Kata) */
+		pd_rpc_cgroups_kill_all(ctr);
 	pd_call_reply(call, NULL);
 	return 0;
 }

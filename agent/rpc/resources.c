@@ -10,7 +10,7 @@
 #define PFX "Resources."
 
 __attribute__((format(printf, 3, 4))) static int invalid(struct pd_error *err, const char *field,
-							  const char *fmt, ...)
+							 const char *fmt, ...)
 {
 	char what[128];
 	va_list ap;
@@ -60,7 +60,8 @@ static int cpu_list(const char *s, const char *field, struct pd_arena *a, const 
 	if (!s || !s[0])
 		return 0;
 	if (strlen(s) > 4096 || strspn(s, "0123456789,-") != strlen(s))
-		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, PFX "%s: bad list '%.64s'", field, s);
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, PFX "%s: bad list '%.64s'", field,
+				    s);
 	*out = pd_arena_strdup(a, s);
 	return *out ? 0 : no_memory(err);
 }
@@ -73,7 +74,8 @@ static int cpu(const Grpc__LinuxCPU *c, struct pd_arena *a, struct pd_resources 
 	o->has_cpu_shares = c->shares != 0;
 	o->cpu_shares = c->shares;
 	if (c->quota < -1)
-		return invalid(err, "CPU.Quota", "%lld is neither -1 nor a quota", (long long)c->quota);
+		return invalid(err, "CPU.Quota", "%lld is neither -1 nor a quota",
+			       (long long)c->quota);
 	o->has_cpu_quota = c->quota != 0;
 	o->cpu_quota = c->quota;
 	o->has_cpu_period = c->period != 0;
@@ -128,8 +130,8 @@ static int weight_devs(const Grpc__LinuxBlockIO *b, struct pd_arena *a, struct p
 	return 0;
 }
 
-static int throttles(Grpc__LinuxThrottleDevice *const *in, size_t n, int kind,
-		     struct pd_arena *a, struct pd_resources *o, struct pd_error *err)
+static int throttles(Grpc__LinuxThrottleDevice *const *in, size_t n, int kind, struct pd_arena *a,
+		     struct pd_resources *o, struct pd_error *err)
 {
 	if (n > PD_MAX_BLKIO_DEVS)
 		return invalid(err, "BlockIO", "more than %d throttle devices", PD_MAX_BLKIO_DEVS);
@@ -160,12 +162,12 @@ static int blkio(const Grpc__LinuxBlockIO *b, struct pd_arena *a, struct pd_reso
 	o->has_blkio_leaf_weight = b->leafweight != 0;
 	o->blkio_leaf_weight = (uint16_t)b->leafweight;
 	if (weight_devs(b, a, o, err) < 0 ||
-	    throttles(b->throttlereadbpsdevice, b->n_throttlereadbpsdevice, PD_THROTTLE_READ_BPS,
+	    throttles(b->throttlereadbpsdevice, b->n_throttlereadbpsdevice, PD_THROTTLE_READ_BPS, a,
+		      o, err) < 0 ||
+	    throttles(b->throttlewritebpsdevice, b->n_throttlewritebpsdevice, PD_THROTTLE_WRITE_BPS,
 		      a, o, err) < 0 ||
-	    throttles(b->throttlewritebpsdevice, b->n_throttlewritebpsdevice,
-		      PD_THROTTLE_WRITE_BPS, a, o, err) < 0 ||
-	    throttles(b->throttlereadiopsdevice, b->n_throttlereadiopsdevice,
-		      PD_THROTTLE_READ_IOPS, a, o, err) < 0 ||
+	    throttles(b->throttlereadiopsdevice, b->n_throttlereadiopsdevice, PD_THROTTLE_READ_IOPS,
+		      a, o, err) < 0 ||
 	    throttles(b->throttlewriteiopsdevice, b->n_throttlewriteiopsdevice,
 		      PD_THROTTLE_WRITE_IOPS, a, o, err) < 0)
 		return -1;
@@ -260,10 +262,12 @@ static int devices(const Grpc__LinuxResources *r, struct pd_arena *a, struct pd_
 		if (strlen(t) > 1 || (t[0] && !strchr("abc", t[0])))
 			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
 					    PFX "Devices[%zu].Type: '%.8s' is not a, b or c", i, t);
-		if (g->major < -1 || g->major > 0x7fffffff || g->minor < -1 || g->minor > 0x7fffffff)
+		if (g->major < -1 || g->major > 0x7fffffff || g->minor < -1 ||
+		    g->minor > 0x7fffffff)
 			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-					    PFX "Devices[%zu]: bad major/minor %" PRId64 ":%" PRId64, i,
-					    g->major, g->minor);
+					    PFX "Devices[%zu]: bad major/minor %" PRId64
+						":%" PRId64,
+					    i, g->major, g->minor);
 		d[i].allow = g->allow;
 		d[i].type = t[0] ? t[0] : 'a';
 		d[i].major = g->major;

@@ -10,6 +10,7 @@
 #include "agent.pb-c.h"
 #include "agent/container/validate.h"
 #include "agent/log.h"
+#include "agent/rpc/cgroups.h"
 #include "agent/rpc/storages.h"
 #include "agent/sandbox/container.h"
 #include "agent/sandbox/sandbox_ns.h"
@@ -116,6 +117,7 @@ static bool sandbox_all_exited(struct pd_sandbox *sb)
 static void finish_destroy(struct pd_agent *agent)
 {
 	pd_sandbox_destroy(&agent->sandbox);
+	pd_rpc_cgroups_sandbox_destroyed(); /* after: no container points at a cgroup now */
 	struct pd_list *pos, *tmp;
 	pd_list_for_each_safe(pos, tmp, &agent->destroyers)
 	{
@@ -144,6 +146,7 @@ static int rpc_destroy_sandbox(struct pd_call *call, const ProtobufCMessage *req
 		struct pd_container *ctr = pd_container_of(pos, struct pd_container, node);
 		ctr->removing = true;
 		pd_container_kill_all(ctr);
+		pd_rpc_cgroups_kill_all(ctr);
 	}
 	if (sandbox_all_exited(sb)) {
 		pd_list_add_tail(&agent->destroyers, &call->owner_node);
@@ -176,6 +179,7 @@ void pd_rpc_sandbox_init(struct pd_agent *agent)
 {
 	pd_list_init(&agent->destroyers);
 	agent->sandbox.on_task_exit = on_task_exit;
+	pd_rpc_cgroups_init(agent);
 }
 
 const struct pd_rpc_entry pd_rpc_sandbox[] = {

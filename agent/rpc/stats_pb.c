@@ -58,8 +58,8 @@ static Grpc__MemoryStats *memory(const struct pd_cgroup_stats *st, struct pd_are
 	if (!m->stats)
 		return NULL;
 	for (size_t i = 0; i < st->memory.n_stats; i++) {
-		Grpc__MemoryStats__StatsEntry *e = NEW(a, Grpc__MemoryStats__StatsEntry,
-						       GRPC__MEMORY_STATS__STATS_ENTRY__INIT);
+		Grpc__MemoryStats__StatsEntry *e =
+		    NEW(a, Grpc__MemoryStats__StatsEntry, GRPC__MEMORY_STATS__STATS_ENTRY__INIT);
 		if (!e || !(e->key = pd_arena_strdup(a, st->memory.stats[i].key)))
 			return NULL;
 		e->value = st->memory.stats[i].value;
@@ -73,7 +73,8 @@ static Grpc__BlkioStatsEntry **entries(const struct pd_blkio_entry *in, size_t n
 {
 	Grpc__BlkioStatsEntry **v = pd_arena_calloc(a, n + 1, sizeof(*v));
 	for (size_t i = 0; v && i < n; i++) {
-		Grpc__BlkioStatsEntry *e = NEW(a, Grpc__BlkioStatsEntry, GRPC__BLKIO_STATS_ENTRY__INIT);
+		Grpc__BlkioStatsEntry *e =
+		    NEW(a, Grpc__BlkioStatsEntry, GRPC__BLKIO_STATS_ENTRY__INIT);
 		if (!e || !(e->op = pd_arena_strdup(a, in[i].op)))
 			return NULL;
 		e->major = in[i].major;
@@ -93,14 +94,14 @@ static Grpc__BlkioStats *blkio(const struct pd_cgroup_stats *st, struct pd_arena
 		size_t *n;
 		Grpc__BlkioStatsEntry ***v;
 	} kinds[PD_BLKIO_KINDS] = {
-		{&b->n_io_service_bytes_recursive, &b->io_service_bytes_recursive},
-		{&b->n_io_serviced_recursive, &b->io_serviced_recursive},
-		{&b->n_io_queued_recursive, &b->io_queued_recursive},
-		{&b->n_io_service_time_recursive, &b->io_service_time_recursive},
-		{&b->n_io_wait_time_recursive, &b->io_wait_time_recursive},
-		{&b->n_io_merged_recursive, &b->io_merged_recursive},
-		{&b->n_io_time_recursive, &b->io_time_recursive},
-		{&b->n_sectors_recursive, &b->sectors_recursive},
+	    {&b->n_io_service_bytes_recursive, &b->io_service_bytes_recursive},
+	    {&b->n_io_serviced_recursive, &b->io_serviced_recursive},
+	    {&b->n_io_queued_recursive, &b->io_queued_recursive},
+	    {&b->n_io_service_time_recursive, &b->io_service_time_recursive},
+	    {&b->n_io_wait_time_recursive, &b->io_wait_time_recursive},
+	    {&b->n_io_merged_recursive, &b->io_merged_recursive},
+	    {&b->n_io_time_recursive, &b->io_time_recursive},
+	    {&b->n_sectors_recursive, &b->sectors_recursive},
 	};
 	for (int k = 0; k < PD_BLKIO_KINDS; k++) {
 		if (!st->n_blkio[k])
@@ -119,8 +120,8 @@ static int hugetlb(const struct pd_cgroup_stats *st, struct pd_arena *a, Grpc__C
 		return -1;
 	for (size_t i = 0; i < st->n_hugetlb; i++) {
 		Grpc__CgroupStats__HugetlbStatsEntry *e =
-			NEW(a, Grpc__CgroupStats__HugetlbStatsEntry,
-			    GRPC__CGROUP_STATS__HUGETLB_STATS_ENTRY__INIT);
+		    NEW(a, Grpc__CgroupStats__HugetlbStatsEntry,
+			GRPC__CGROUP_STATS__HUGETLB_STATS_ENTRY__INIT);
 		Grpc__HugetlbStats *h = NEW(a, Grpc__HugetlbStats, GRPC__HUGETLB_STATS__INIT);
 		if (!e || !h || !(e->key = pd_arena_strdup(a, st->hugetlb[i].pagesize)))
 			return -1;
@@ -140,7 +141,8 @@ int pd_rpc_stats_to_pb(const struct pd_cgroup_stats *st, struct pd_arena *a,
 	Grpc__PidsStats *p = NEW(a, Grpc__PidsStats, GRPC__PIDS_STATS__INIT);
 	if (!c || !p || !(c->cpu_stats = cpu(st, a)) || !(c->memory_stats = memory(st, a)) ||
 	    !(c->blkio_stats = blkio(st, a)) || hugetlb(st, a, c) < 0)
-		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, ENOMEM, "stats reply: out of memory");
+		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, ENOMEM,
+				    "stats reply: out of memory");
 	p->current = st->pids.current;
 	p->limit = st->pids.limit;
 	c->pids_stats = p;

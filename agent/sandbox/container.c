@@ -205,7 +205,7 @@ static struct pd_container *container_new(struct pd_sandbox *sb, struct pd_conta
 }
 
 int pd_container_create(struct pd_sandbox *sb, const char *exec_id, struct pd_container_config *cfg,
-			struct pd_container **out, struct pd_error *err)
+			struct pd_cgroup *cg, struct pd_container **out, struct pd_error *err)
 {
 	if (check_rootfs(cfg->rootfs, err) < 0) {
 		pd_arena_free(&cfg->arena);
@@ -219,7 +219,9 @@ int pd_container_create(struct pd_sandbox *sb, const char *exec_id, struct pd_co
 	}
 	pd_list_add_tail(&ctr->tasks, &ctr->init->node);
 	ctr->n_tasks = 1;
-	struct pd_spawn_request req = {.cfg = &ctr->cfg, .proc = &ctr->cfg.process, .init = true};
+	ctr->cgroup = cg;
+	struct pd_spawn_request req = {.cfg = &ctr->cfg, .proc = &ctr->cfg.process, .init = true,
+				       .cgroup = cg};
 	if (task_spawn(ctr->init, &req, err) < 0 || pin_namespaces(ctr, err) < 0) {
 		if (ctr->init->pid > 0)
 			kill(ctr->init->pid, SIGKILL); /* reaped by the process table */
@@ -274,7 +276,7 @@ int pd_container_exec(struct pd_container *ctr, const char *exec_id, struct pd_a
 		proc->has_caps = ctr->cfg.process.has_caps;
 	}
 	struct pd_spawn_request req = {.cfg = &ctr->cfg, .proc = proc, .init = false,
-				       .root_fd = ctr->root_fd};
+				       .root_fd = ctr->root_fd, .cgroup = ctr->cgroup};
 	memcpy(req.ns_fds, ctr->ns_fds, sizeof(req.ns_fds));
 	if (task_spawn(t, &req, err) < 0 || pd_spawn_start(&t->spawned, 10000, err) < 0) {
 		if (t->pid > 0)

@@ -5,9 +5,10 @@
 
 #include "agent/sandbox/sandbox.h"
 
-/* cfg is taken over (its arena belongs to the container from now on, also on failure). */
+/* cfg is taken over (its arena belongs to the container from now on, also on failure).
+ * cg: the container's cgroup (pd_rpc_cgroups_prepare), not owned; NULL = none. */
 int pd_container_create(struct pd_sandbox *sb, const char *exec_id, struct pd_container_config *cfg,
-			struct pd_container **out, struct pd_error *err);
+			struct pd_cgroup *cg, struct pd_container **out, struct pd_error *err);
 int pd_container_start(struct pd_container *ctr, struct pd_error *err);
 /* arena (holding proc) is taken over, also on failure. */
 int pd_container_exec(struct pd_container *ctr, const char *exec_id, struct pd_arena *arena,

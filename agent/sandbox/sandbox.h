@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "agent/cgroup/cgroup.h"
 #include "agent/container/config.h"
 #include "agent/container/spawn.h"
 #include "agent/list.h"
@@ -64,6 +65,7 @@ struct pd_container {
 	unsigned n_tasks;
 	struct pd_list removers; /* parked RemoveContainer calls, answered when all exited */
 	bool removing;
+	struct pd_cgroup *cgroup; /* NULL = none; owned by agent/rpc/cgroups_table.c */
 	char **storage_mounts; /* mount points this container holds a reference on */
 	size_t n_storage_mounts;
 	struct pd_list node; /* in sb->containers */

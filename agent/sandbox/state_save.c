@@ -43,6 +43,13 @@ void pd_container_save_state(struct pd_container *ctr)
 			st.ns_paths[t] = paths[t];
 		}
 	}
+	const char *cg_names[16], *cg_paths[16];
+	if (ctr->cgroup) {
+		size_t n = pd_cgroup_paths(ctr->cgroup, cg_names, cg_paths, 16);
+		st.cgroup_names = cg_names;
+		st.cgroup_paths = cg_paths;
+		st.n_cgroups = n < 16 ? n : 16;
+	}
 	struct pd_error err;
 	if (pd_state_write(PD_STATE_ROOT, ctr->sb->id, &st, &err) < 0)
 		pd_warn("state not written", "cid=%s err=\"%s\"", ctr->id, err.msg);

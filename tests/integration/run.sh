@@ -215,6 +215,9 @@ done < <(PIDONE=$pidone timeout -k 5 600 bash "$(dirname "${BASH_SOURCE[0]}")/ct
 guest_tests
 # ---- network (issue 6): an agent in a network namespace with a veth pair, see network.sh --
 network_tests
+# ---- cgroups (issues 4, 6): an agent making cgroups under a parent of its own, cgroups.sh -
+. "$(dirname "${BASH_SOURCE[0]}")/cgroups.sh"
+cgroups_tests
 
 echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

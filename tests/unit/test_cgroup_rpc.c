@@ -220,8 +220,7 @@ static void test_stats_pb(void **state)
 	uint8_t *buf = malloc(len);
 	protobuf_c_message_pack(&resp.base, buf);
 	pd_arena_free(&a);
-	Grpc__StatsContainerResponse *back =
-		grpc__stats_container_response__unpack(NULL, len, buf);
+	Grpc__StatsContainerResponse *back = grpc__stats_container_response__unpack(NULL, len, buf);
 	free(buf);
 	assert_non_null(back);
 	Grpc__CgroupStats *c = back->cgroup_stats;
@@ -254,10 +253,10 @@ static void test_stats_pb(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_stats_pb),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_stats_pb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

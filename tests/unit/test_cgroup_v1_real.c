@@ -185,14 +185,22 @@ static int do_pause(void *arg)
 static void test_limits_written(void **state)
 {
 	struct pd_resources res = {
-		.has_mem_limit = true, .mem_limit = 64 << 20,
-		.has_mem_reservation = true, .mem_reservation = 32 << 20,
-		.has_swappiness = true, .swappiness = 10,
-		.has_cpu_shares = true, .cpu_shares = 512,
-		.has_cpu_quota = true, .cpu_quota = 20000,
-		.has_cpu_period = true, .cpu_period = 100000,
-		.cpuset_cpus = "0", .cpuset_mems = "0",
-		.has_pids_limit = true, .pids_limit = 16,
+	    .has_mem_limit = true,
+	    .mem_limit = 64 << 20,
+	    .has_mem_reservation = true,
+	    .mem_reservation = 32 << 20,
+	    .has_swappiness = true,
+	    .swappiness = 10,
+	    .has_cpu_shares = true,
+	    .cpu_shares = 512,
+	    .has_cpu_quota = true,
+	    .cpu_quota = 20000,
+	    .has_cpu_period = true,
+	    .cpu_period = 100000,
+	    .cpuset_cpus = "0",
+	    .cpuset_mems = "0",
+	    .has_pids_limit = true,
+	    .pids_limit = 16,
 	};
 	struct pd_cgroup *cg = make("sub/c1", &res);
 	bool memsw = pd_cg_exists(pd_cg_v1_dir(cg, "memory"), "memory.memsw.limit_in_bytes");
@@ -211,23 +219,27 @@ static void test_limits_written(void **state)
 	assert_string_equal(got, want);
 	/* devices: only the allowed list */
 	static char devs[8192];
-	assert_true(pd_cg_read(pd_cg_v1_dir(cg, "devices"), "devices.list", devs, sizeof(devs),
-			       NULL) > 0);
+	assert_true(
+	    pd_cg_read(pd_cg_v1_dir(cg, "devices"), "devices.list", devs, sizeof(devs), NULL) > 0);
 	assert_non_null(strstr(devs, "c 1:3 rwm"));
 	assert_non_null(strstr(devs, "c 136:* rwm"));
 	assert_null(strstr(devs, "a *:* rwm"));
 	/* raising memory and memory+swap together: memsw first, or the kernel refuses */
 	struct pd_error err;
 	if (memsw) {
-		struct pd_resources up = {.has_mem_limit = true, .mem_limit = 128 << 20,
-					  .has_mem_swap = true, .mem_swap = 256 << 20};
+		struct pd_resources up = {.has_mem_limit = true,
+					  .mem_limit = 128 << 20,
+					  .has_mem_swap = true,
+					  .mem_swap = 256 << 20};
 		assert_int_equal(pd_cgroup_update(cg, &up, &err), 0);
 		assert_string_equal(kread(cg, "memory", "memory.memsw.limit_in_bytes"),
 				    "268435456");
 		assert_string_equal(kread(cg, "memory", "memory.limit_in_bytes"), "134217728");
 		/* and lowering both: the limit first */
-		struct pd_resources down = {.has_mem_limit = true, .mem_limit = 16 << 20,
-					    .has_mem_swap = true, .mem_swap = 16 << 20};
+		struct pd_resources down = {.has_mem_limit = true,
+					    .mem_limit = 16 << 20,
+					    .has_mem_swap = true,
+					    .mem_swap = 16 << 20};
 		assert_int_equal(pd_cgroup_update(cg, &down, &err), 0);
 		assert_string_equal(kread(cg, "memory", "memory.memsw.limit_in_bytes"), "16777216");
 		assert_string_equal(kread(cg, "memory", "memory.limit_in_bytes"), "16777216");
@@ -377,8 +389,8 @@ static int count(void *arg)
 static void test_freeze(void **state)
 {
 	struct pd_cgroup *cg = make("c5", NULL);
-	volatile uint64_t *c = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile uint64_t *c =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(c != MAP_FAILED);
 	pid_t pid = spawn_in(cg, count, (void *)c);
 	while (*c == 0)
@@ -473,8 +485,8 @@ static int burn(void *arg)
 {
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	volatile char *p = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *p =
+	    mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return 1;
 	for (size_t i = 0; i < (8u << 20); i += 4096)
@@ -490,8 +502,8 @@ static int burn(void *arg)
 static void test_stats(void **state)
 {
 	struct pd_cgroup *cg = make("c8", NULL);
-	volatile char *ready = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile char *ready =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(ready != MAP_FAILED);
 	pid_t pid = spawn_in(cg, burn, (void *)ready);
 	for (int i = 0; i < 500 && !*ready; i++)
@@ -517,14 +529,14 @@ static void test_stats(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_limits_written, test_teardown),
-		cmocka_unit_test_teardown(test_enter_and_kill, test_teardown),
-		cmocka_unit_test_teardown(test_memory_limit_oom, test_teardown),
-		cmocka_unit_test_teardown(test_pids_max, test_teardown),
-		cmocka_unit_test_teardown(test_freeze, test_teardown),
-		cmocka_unit_test_teardown(test_kill_all_tree, test_teardown),
-		cmocka_unit_test_teardown(test_devices, test_teardown),
-		cmocka_unit_test_teardown(test_stats, test_teardown),
+	    cmocka_unit_test_teardown(test_limits_written, test_teardown),
+	    cmocka_unit_test_teardown(test_enter_and_kill, test_teardown),
+	    cmocka_unit_test_teardown(test_memory_limit_oom, test_teardown),
+	    cmocka_unit_test_teardown(test_pids_max, test_teardown),
+	    cmocka_unit_test_teardown(test_freeze, test_teardown),
+	    cmocka_unit_test_teardown(test_kill_all_tree, test_teardown),
+	    cmocka_unit_test_teardown(test_devices, test_teardown),
+	    cmocka_unit_test_teardown(test_stats, test_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -77,18 +77,31 @@ static void test_v2_create_apply(void **state)
 	static const struct pd_hugetlb_limit huge[] = {{"2MB", 4194304}};
 	static const struct pd_device_rule rules[] = {{true, 'c', 1, 11, "r"}};
 	struct pd_resources res = {
-		.has_mem_limit = true, .mem_limit = 104857600,
-		.has_mem_swap = true, .mem_swap = 209715200,
-		.has_mem_reservation = true, .mem_reservation = 52428800,
-		.has_swappiness = true, .swappiness = 10, /* no v2 file: skipped */
-		.has_cpu_shares = true, .cpu_shares = 1024,
-		.has_cpu_quota = true, .cpu_quota = 50000,
-		.has_cpu_period = true, .cpu_period = 100000,
-		.cpuset_cpus = "0-1", .cpuset_mems = "0",
-		.has_pids_limit = true, .pids_limit = 10,
-		.has_blkio_weight = true, .blkio_weight = 500,
-		.hugetlb = huge, .n_hugetlb = 1,
-		.has_devices = true, .devices = rules, .n_devices = 1,
+	    .has_mem_limit = true,
+	    .mem_limit = 104857600,
+	    .has_mem_swap = true,
+	    .mem_swap = 209715200,
+	    .has_mem_reservation = true,
+	    .mem_reservation = 52428800,
+	    .has_swappiness = true,
+	    .swappiness = 10, /* no v2 file: skipped */
+	    .has_cpu_shares = true,
+	    .cpu_shares = 1024,
+	    .has_cpu_quota = true,
+	    .cpu_quota = 50000,
+	    .has_cpu_period = true,
+	    .cpu_period = 100000,
+	    .cpuset_cpus = "0-1",
+	    .cpuset_mems = "0",
+	    .has_pids_limit = true,
+	    .pids_limit = 10,
+	    .has_blkio_weight = true,
+	    .blkio_weight = 500,
+	    .hugetlb = huge,
+	    .n_hugetlb = 1,
+	    .has_devices = true,
+	    .devices = rules,
+	    .n_devices = 1,
 	};
 	struct pd_cgroup *cg = create(&f, &res);
 	assert_int_equal(pd_cgroup_version(cg), PD_CGROUP_V2);
@@ -290,9 +303,10 @@ static void test_v2_stats(void **state)
 {
 	struct fake f;
 	fake_v2(&f);
-	fk_write(f.leaf, "cpu.stat", "usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\n"
-				     "core_sched.force_idle_usec 0\nnr_periods 4\nnr_throttled 1\n"
-				     "throttled_usec 700\nnr_bursts 0\nburst_usec 0\n");
+	fk_write(f.leaf, "cpu.stat",
+		 "usage_usec 5000\nuser_usec 3000\nsystem_usec 2000\n"
+		 "core_sched.force_idle_usec 0\nnr_periods 4\nnr_throttled 1\n"
+		 "throttled_usec 700\nnr_bursts 0\nburst_usec 0\n");
 	fk_write(f.leaf, "memory.current", "3497984\n");
 	fk_write(f.leaf, "memory.peak", "4000000\n");
 	fk_write(f.leaf, "memory.max", "33554432\n");
@@ -300,12 +314,14 @@ static void test_v2_stats(void **state)
 	fk_write(f.leaf, "memory.swap.current", "1000\n");
 	fk_write(f.leaf, "memory.swap.max", "max\n");
 	fk_write(f.leaf, "memory.swap.events", "high 0\nmax 0\nfail 2\n");
-	fk_write(f.leaf, "memory.stat", "anon 2342912\nfile 1155072\nkernel 65536\n"
-					"kernel_stack 16384\nslab 40000\nsock 0\n");
+	fk_write(f.leaf, "memory.stat",
+		 "anon 2342912\nfile 1155072\nkernel 65536\n"
+		 "kernel_stack 16384\nslab 40000\nsock 0\n");
 	fk_write(f.leaf, "pids.current", "3\n");
 	fk_write(f.leaf, "pids.max", "100\n");
-	fk_write(f.leaf, "io.stat", "8:0 rbytes=1048576 wbytes=4096 rios=16 wios=1 dbytes=0 "
-				    "dios=0\n");
+	fk_write(f.leaf, "io.stat",
+		 "8:0 rbytes=1048576 wbytes=4096 rios=16 wios=1 dbytes=0 "
+		 "dios=0\n");
 	fk_write(f.leaf, "hugetlb.2MB.current", "2097152\n");
 	fk_write(f.leaf, "hugetlb.2MB.events", "max 4\n");
 	fk_write(f.leaf, "hugetlb.2MB.rsvd.current", "0\n");
@@ -407,10 +423,10 @@ static void test_v2_remove(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_v2_create_apply), cmocka_unit_test(test_v2_update_rules),
-		cmocka_unit_test(test_v2_made_dirs),	cmocka_unit_test(test_v2_freeze),
-		cmocka_unit_test(test_v2_kill),		cmocka_unit_test(test_v2_stats),
-		cmocka_unit_test(test_v2_oom),		cmocka_unit_test(test_v2_remove),
+	    cmocka_unit_test(test_v2_create_apply), cmocka_unit_test(test_v2_update_rules),
+	    cmocka_unit_test(test_v2_made_dirs),    cmocka_unit_test(test_v2_freeze),
+	    cmocka_unit_test(test_v2_kill),	    cmocka_unit_test(test_v2_stats),
+	    cmocka_unit_test(test_v2_oom),	    cmocka_unit_test(test_v2_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

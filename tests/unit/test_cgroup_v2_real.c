@@ -252,8 +252,8 @@ static int count(void *arg)
 static void test_freeze(void **state)
 {
 	struct pd_cgroup *cg = make("c3", NULL);
-	volatile uint64_t *c = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile uint64_t *c =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(c != MAP_FAILED);
 	pid_t pid = clone_into(cg, 0, count, (void *)c);
 	while (*c == 0)
@@ -401,12 +401,12 @@ static void test_no_controller(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_clone_into_cgroup, test_teardown),
-		cmocka_unit_test_teardown(test_enter_by_pid, test_teardown),
-		cmocka_unit_test_teardown(test_freeze, test_teardown),
-		cmocka_unit_test_teardown(test_kill_tree, test_teardown),
-		cmocka_unit_test_teardown(test_device_program, test_teardown),
-		cmocka_unit_test_teardown(test_no_controller, test_teardown),
+	    cmocka_unit_test_teardown(test_clone_into_cgroup, test_teardown),
+	    cmocka_unit_test_teardown(test_enter_by_pid, test_teardown),
+	    cmocka_unit_test_teardown(test_freeze, test_teardown),
+	    cmocka_unit_test_teardown(test_kill_tree, test_teardown),
+	    cmocka_unit_test_teardown(test_device_program, test_teardown),
+	    cmocka_unit_test_teardown(test_no_controller, test_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
