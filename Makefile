@@ -157,10 +157,13 @@ integration: $(BUILD)/pidone $(BUILD)/pidone-asan $(BUILD)/pidonectl $(BUILD)/pd
 fuzz-check:
 	@bash fuzz/run.sh short
 
-# The boot test on the pidone kernel (PVH vmlinux), then on Debian's stock kernel + modules.
+# The boot test on the pidone kernel (PVH vmlinux) with cgroup v1, again with cgroup v2, then
+# on Debian's stock kernel + modules.
 qemu-check: all $(BUILD)/pdtest
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
 		bash qemu-tests/run.sh $(BUILD)
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
+		EXTRA_APPEND=systemd.unified_cgroup_hierarchy=1 bash qemu-tests/run.sh $(BUILD)
 	@PD_INITRD=$(BUILD)/pidone-initrd-stock.img bash qemu-tests/run.sh $(BUILD)
 
 # Every test: unit (ASan/UBSan), host integration, a short fuzz run, the QEMU boot test.

@@ -75,7 +75,7 @@ check_container_run() {
 
 # An exec into a running container: its output and its exit code.
 check_container_exec() {
-	local out st
+	local out st stats
 	pd_share_rootfs qc-exec
 	pd_bundle "$PD_WORK/bundle-qc-exec" sleep 1000 || return 1
 	pd_ctl_while_up run -d --id qc-exec --rootfs-guest-path "$PD_GUEST_SHARED/qc-exec/rootfs" \
@@ -86,8 +86,15 @@ check_container_exec() {
 	pd_ctl_while_up exec qc-exec -- exit 3
 	st=$?
 	[ "$st" = 3 ] || { echo "exec exit 3: got $st"; return 1; }
-	pd_ctl_while_up rm qc-exec || return 1
-	echo "exec: '$out' exit 0, then exit 3; removed"
+	# The container has its own cgroup (v1 or v2, per the kernel command line): the agent
+	# reads the pids in it back through StatsContainer.
+	echo '{"container_id": "qc-exec"}' >"$PD_WORK/stats.json"
+	stats=$(pd_ctl_while_up call grpc.AgentService StatsContainer --json "$PD_WORK/stats.json") ||
+		{ echo "StatsContainer: $stats"; return 1; }
+	echo "$stats" | tr -d ' \n' | grep -q '"pids_stats":{"current":"\?1"\?' ||
+		{ echo "StatsContainer: no pids_stats.current 1 in: $stats"; return 1; }
+	pd_ctl_while_up rm qc-exec >/dev/null || return 1
+	echo "exec: '$out' exit 0, then exit 3; its cgroup holds 1 pid; removed"
 }
 
 check_destroy_sandbox() {
