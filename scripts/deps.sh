@@ -14,9 +14,10 @@ set -euo pipefail
 # --- packages ------------------------------------------------------------------------------
 CORE_PKGS=(build-essential musl-tools protobuf-c-compiler libprotobuf-c-dev libjsmn-dev
 	qemu-system-x86 busybox-static linux-image-amd64 libcmocka-dev clang lld gperf cpio dpkg-dev
-	libcap-ng-dev libseccomp-dev pkg-config file iproute2 util-linux)
+	libcap-ng-dev libseccomp-dev pkg-config file iproute2 util-linux
+	runc) # runc: the tests make their OCI bundles with `runc spec`, as a user would
 # Only the benchmarks compare against these; a machine without them can still build and test.
-PEER_PKGS=(crun runc golang-go golang-github-containerd-ttrpc-dev)
+PEER_PKGS=(crun golang-go golang-github-containerd-ttrpc-dev)
 
 # The musl libraries: Debian source package, archive, and a header that `make install` writes
 # last-ish — both must exist for the library to count as installed.
