@@ -128,6 +128,9 @@ $(BUILD)/pidone-initrd.img: $(BUILD)/pidone rootfs/mkinitrd.sh
 	NO_MODULES=1 bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
 $(BUILD)/pidone-initrd-stock.img: $(BUILD)/pidone rootfs/mkinitrd.sh $(wildcard rootfs/*.list)
 	bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
+# With busybox: for agent.debug_console (a shell on the console).
+$(BUILD)/pidone-initrd-debug.img: $(BUILD)/pidone rootfs/mkinitrd.sh
+	NO_MODULES=1 DEBUG_SHELL=1 bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
 
 # --- tests -----------------------------------------------------------------------------
 TEST_OBJS := $(patsubst %.c,$(BUILD)/test/obj/%.o,$(AGENT_SRCS) $(TEST_HELPERS)) \
@@ -157,11 +160,13 @@ integration: $(BUILD)/pidone $(BUILD)/pidone-asan $(BUILD)/pidonectl $(BUILD)/pd
 fuzz-check:
 	@bash fuzz/run.sh short
 
-# The boot test on the pidone kernel (PVH vmlinux) with cgroup v1, again with cgroup v2, then
-# on Debian's stock kernel + modules.
-qemu-check: all $(BUILD)/pdtest
+# The boot test on the pidone kernel (PVH vmlinux) with cgroup v1, with the debug console,
+# with cgroup v2, then on Debian's stock kernel + modules.
+qemu-check: all $(BUILD)/pdtest $(BUILD)/pidone-initrd-debug.img $(BUILD)/itest/sockchat
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
 		bash qemu-tests/run.sh $(BUILD)
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd-debug.img \
+		PD_DEBUG_CONSOLE=1 EXTRA_APPEND=agent.debug_console bash qemu-tests/run.sh $(BUILD)
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
 		EXTRA_APPEND=systemd.unified_cgroup_hierarchy=1 bash qemu-tests/run.sh $(BUILD)
 	@PD_INITRD=$(BUILD)/pidone-initrd-stock.img bash qemu-tests/run.sh $(BUILD)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/debug_console.h"
 #include "agent/log.h"
 #include "agent/logport.h"
 #include "agent/policy.h"
@@ -121,6 +122,9 @@ static int setup(struct pd_agent *agent, struct pd_error *err)
 		pd_warn("loopback not up", "err=\"%s\"", err->msg);
 	if (agent->cfg.log_vport && pd_logport_open(&agent->loop, agent->cfg.log_vport, err) < 0)
 		pd_warn("no log port", "err=\"%s\"", err->msg); /* logs still reach the console */
+	if (agent->is_pid1 && agent->cfg.debug_console &&
+	    pd_debug_console_start(&agent->loop, agent->cfg.debug_console_vport, err) < 0)
+		pd_warn("no debug console", "err=\"%s\"", err->msg);
 	pd_sandbox_init(&agent->sandbox, &agent->loop, agent->cfg.container_pipe_size);
 	agent->sandbox.no_pivot = pd_rootfs_is_initramfs();
 	pd_rpc_sandbox_init(agent);

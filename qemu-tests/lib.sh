@@ -110,7 +110,8 @@ pd_qemu_start() {
 	qemu-system-x86_64 -accel tcg -machine q35 -m "${PD_MEM:-512M}" -smp "${PD_SMP:-2}" \
 		-nographic -no-reboot -nodefaults -no-user-config \
 		-kernel "$kernel" -initrd "$initrd" -append "$(pd_append_line)" \
-		-serial "file:$PD_LOG" \
+		-chardev "socket,id=con0,path=$PD_WORK/console.sock,server=on,wait=off,logfile=$PD_LOG" \
+		-serial chardev:con0 \
 		-device virtio-serial-pci \
 		-chardev "socket,path=$PD_SOCK,server=on,wait=off,id=ch0" \
 		-device "virtserialport,chardev=ch0,name=$PD_SERIAL_NAME" \

@@ -97,6 +97,15 @@ check_container_exec() {
 	echo "exec: '$out' exit 0, then exit 3; its cgroup holds 1 pid; removed"
 }
 
+# agent.debug_console (PD_DEBUG_CONSOLE=1, with an initrd that has busybox): a shell on the
+# serial console answers what is typed to it.
+check_debug_console() {
+	local out
+	out=$("$PD_BUILD/itest/sockchat" "$PD_WORK/console.sock" 'echo dbg-$((40+2))\n' dbg-42 20) ||
+		{ echo "no answer from the debug shell; it printed: $out"; return 1; }
+	echo "the shell on the console answered dbg-42"
+}
+
 check_destroy_sandbox() {
 	pd_ctl_while_up destroy-sandbox
 }
@@ -139,6 +148,10 @@ CHECKS=(
 	"poweroff - check_poweroff"
 	"console always check_console_clean"
 )
+
+if [ "${PD_DEBUG_CONSOLE:-0}" = 1 ]; then
+	CHECKS=("${CHECKS[@]:0:2}" "debug-console - check_debug_console" "${CHECKS[@]:2}")
+fi
 
 for c in "${CHECKS[@]}"; do
 	read -r name kind fn <<<"$c"
