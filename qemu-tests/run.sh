@@ -106,6 +106,31 @@ check_debug_console() {
 	echo "the shell on the console answered dbg-42"
 }
 
+# Guest RPCs that only a VM can take for real: the clock, entropy, CPUs, details.
+check_guest_rpcs() {
+	local out w=$PD_WORK
+	echo '{"sec": 1893456000, "usec": 1000000}' >"$w/dt-bad.json"
+	out=$(pd_ctl_while_up call grpc.AgentService SetGuestDateTime --json "$w/dt-bad.json" 2>&1)
+	echo "$out" | grep -q INVALID_ARGUMENT || { echo "usec 1000000 accepted: $out"; return 1; }
+	echo '{"sec": 1893456000, "usec": 250000}' >"$w/dt.json"
+	pd_ctl_while_up call grpc.AgentService SetGuestDateTime --json "$w/dt.json" >/dev/null ||
+		return 1
+	# The agent logs right after settimeofday: its line carries the new clock.
+	sleep 0.3
+	pd_console_text | grep -Eq 'time=2030-01-01T00:00:0[0-9.]+Z level=info msg="guest clock set"' ||
+		{ echo "no 2030 timestamp on the 'guest clock set' line"; return 1; }
+	echo '{"data": "cGlkb25lIHNlZWQgYnl0ZXMgZm9yIHRoZSBndWVzdA=="}' >"$w/seed.json"
+	pd_ctl_while_up call grpc.AgentService ReseedRandomDev --json "$w/seed.json" >/dev/null ||
+		return 1
+	echo '{"nb_cpus": 2, "cpu_only": true}' >"$w/cpus.json"
+	pd_ctl_while_up call grpc.AgentService OnlineCPUMem --json "$w/cpus.json" >/dev/null || return 1
+	echo '{"mem_block_size": true, "mem_hotplug_probe": true}' >"$w/gd.json"
+	out=$(pd_ctl_while_up call grpc.AgentService GetGuestDetails --json "$w/gd.json") || return 1
+	echo "$out" | tr -d ' \n' | grep -q '"init_daemon":true' ||
+		{ echo "GetGuestDetails without init_daemon true: $out"; return 1; }
+	echo "clock set to 2030-01-01 (bad usec refused), reseeded, 2 CPUs online, init_daemon true"
+}
+
 check_destroy_sandbox() {
 	pd_ctl_while_up destroy-sandbox
 }
@@ -144,6 +169,7 @@ CHECKS=(
 	"create-sandbox - check_create_sandbox"
 	"container-run - check_container_run"
 	"container-exec - check_container_exec"
+	"guest-rpcs - check_guest_rpcs"
 	"destroy-sandbox - check_destroy_sandbox"
 	"poweroff - check_poweroff"
 	"console always check_console_clean"
