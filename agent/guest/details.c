@@ -5,9 +5,7 @@
 
 #include <unistd.h>
 
-/* The storage drivers agent/sandbox/storage.c accepts (tests/unit/test_guest.c checks that
- * the two lists agree). */
-static const char *const storage_handlers[] = {"9p", "virtio-fs", "ephemeral", "local", "bind"};
+#include "agent/sandbox/storage.h"
 
 int pd_guest_details(const char *sysfs, bool mem_block_size, bool mem_hotplug_probe,
 		     struct pd_guest_details *d, struct pd_error *err)
@@ -19,8 +17,8 @@ int pd_guest_details(const char *sysfs, bool mem_block_size, bool mem_hotplug_pr
 		d->support_mem_hotplug_probe = pd_memory_probe_supported(sysfs);
 	d->version = PD_VERSION;
 	d->init_daemon = getpid() == 1;
-	d->storage_handlers = storage_handlers;
-	d->n_storage_handlers = sizeof(storage_handlers) / sizeof(storage_handlers[0]);
+	d->storage_handlers = pd_storage_drivers; /* one list: the drivers storage.c accepts */
+	d->n_storage_handlers = pd_storage_n_drivers;
 	/* Linux.Seccomp is applied to every container process (agent/container/seccomp.c). */
 	d->supports_seccomp = true;
 	d->extra_features = NULL; /* Kata lists build features here ("agent-policy"); none */

@@ -13,6 +13,9 @@
 #include "init/mounts.h"
 #include "agent/log.h"
 
+const char *const pd_storage_drivers[] = {"9p", "virtio-fs", "ephemeral", "local", "bind"};
+const size_t pd_storage_n_drivers = sizeof(pd_storage_drivers) / sizeof(pd_storage_drivers[0]);
+
 static struct pd_storage *find(struct pd_sandbox *sb, const char *mount_point)
 {
 	struct pd_list *pos, *tmp;
@@ -88,10 +91,9 @@ static int do_mount(const struct pd_storage_spec *spec, const char *mp, struct p
 
 static int check_spec(const struct pd_storage_spec *spec, struct pd_error *err)
 {
-	static const char *const drivers[] = {"9p", "virtio-fs", "ephemeral", "local", "bind"};
 	bool known = false;
-	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
-		known |= strcmp(spec->driver, drivers[i]) == 0;
+	for (size_t i = 0; i < pd_storage_n_drivers; i++)
+		known |= strcmp(spec->driver, pd_storage_drivers[i]) == 0;
 	if (!known)
 		return pd_error_set(err, PD_UNIMPLEMENTED, 0, "storage driver '%s' is not supported",
 				    spec->driver);

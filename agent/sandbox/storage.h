@@ -16,6 +16,10 @@
 #define PD_MAX_STORAGES 256
 #define PD_9P_MIN_MSIZE 262144
 
+/* The drivers pd_storage_acquire accepts (GetGuestDetails reports them). */
+extern const char *const pd_storage_drivers[];
+extern const size_t pd_storage_n_drivers;
+
 struct pd_storage_spec {
 	const char *driver;
 	const char *source;

@@ -159,19 +159,6 @@ void pd_conn_commit_frame(struct pd_conn *c, uint32_t stream_id, uint8_t type, s
 	c->srv->any_dirty = true;
 }
 
-int pd_conn_queue_frame(struct pd_conn *c, uint32_t stream_id, uint8_t type, uint8_t flags,
-			const uint8_t *data, size_t len)
-{
-	uint8_t *dst = pd_conn_reserve_frame(c, len);
-	if (!dst)
-		return -1;
-	if (len)
-		memcpy(dst, data, len);
-	pd_conn_commit_frame(c, stream_id, type, len);
-	(void)flags;
-	return 0;
-}
-
 static void update_pause(struct pd_conn *c)
 {
 	bool over = c->out_len - c->out_off > c->srv->limits.max_outq;

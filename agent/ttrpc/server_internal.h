@@ -57,9 +57,6 @@ struct pd_server {
 /* conn.c */
 struct pd_conn *pd_conn_new(struct pd_server *srv, int fd, bool serial, struct pd_error *err);
 void pd_conn_on_event(struct pd_loop *loop, struct pd_watch *w, uint32_t events);
-/* Queue one whole frame; it is written as soon as the fd takes it. */
-int pd_conn_queue_frame(struct pd_conn *c, uint32_t stream_id, uint8_t type, uint8_t flags,
-			const uint8_t *data, size_t len);
 /* Make room for a frame of len data bytes and return where its data goes (the header is
  * filled in); the frame is committed by pd_conn_commit_frame. NULL on ENOMEM. */
 uint8_t *pd_conn_reserve_frame(struct pd_conn *c, size_t len);
