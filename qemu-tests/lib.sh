@@ -117,11 +117,15 @@ pd_qemu_start() {
 		-device "virtserialport,chardev=ch0,name=$PD_SERIAL_NAME" \
 		-fsdev "local,id=fs0,path=$PD_SHARE,security_model=none" \
 		-device "virtio-9p-pci,fsdev=fs0,mount_tag=$PD_SHARE_TAG" \
+		-qmp "unix:$PD_WORK/qmp.sock,server=on,wait=off" \
 		${PD_QEMU_EXTRA:-} \
 		</dev/null >"$PD_QEMU_LOG" 2>&1 &
 	PD_QEMU_PID=$!
 	pd_log "qemu pid $PD_QEMU_PID: kernel $kernel, initrd $initrd ($(stat -c %s "$initrd") bytes)"
 }
+
+# pd_qmp COMMAND...: QMP commands (JSON objects) to the running QEMU; prints each answer.
+pd_qmp() { "$PD_BUILD/itest/qmp" "$PD_WORK/qmp.sock" "$@"; }
 
 # pd_pid_alive PID: true while the process has not exited (a zombie counts as exited).
 # Reads /proc with builtins only: it runs in polling loops next to a CPU-bound TCG guest.
