@@ -190,6 +190,17 @@ pd_console_has_panic() {
 	grep -Eq 'Kernel panic|Attempted to kill init' "$PD_LOG" 2>/dev/null
 }
 
+# A check: the console log is there and shows no panic. (run.sh has its own copy,
+# check_console_clean, which can become a call to this.)
+pd_console_clean() {
+	if pd_console_has_panic; then
+		pd_console_text | grep -E -m 3 'Kernel panic|Attempted to kill init'
+		return 1
+	fi
+	[ -s "$PD_LOG" ] || { echo "empty console log"; return 1; }
+	echo "no panic in $(wc -l <"$PD_LOG") console lines"
+}
+
 # --- a tiny check runner: pd_check NAME KIND FUNCTION [ARGS...] --------------------------
 # A check prints what it measured on stdout and returns non-zero on failure. KIND: "fatal"
 # (when it fails, later checks are counted failed without running), "always" (runs even

@@ -210,15 +210,6 @@ check_destroy_poweroff() {
 	echo "qemu exited 0"
 }
 
-check_console_clean() {
-	if pd_console_has_panic; then
-		pd_console_text | grep -E -m 3 'Kernel panic|Attempted to kill init'
-		return 1
-	fi
-	[ -s "$PD_LOG" ] || { echo "empty console log"; return 1; }
-	echo "no panic in $(wc -l <"$PD_LOG") console lines"
-}
-
 case $MODE in
 ttrpc)
 	EXTRA_APPEND="agent.server_addr=vsock://-1:1024 agent.debug_console \
@@ -233,7 +224,7 @@ agent.log_vport=$LOG_VPORT ${EXTRA_APPEND:-}"
 		"vsock:container-run - check_vsock_container_run"
 		"vsock:log-vport - check_log_vport"
 		"vsock:destroy+poweroff - check_vsock_destroy_poweroff"
-		"console always check_console_clean"
+		"console always pd_console_clean"
 	)
 	;;
 vport)
@@ -245,7 +236,7 @@ ${EXTRA_APPEND:-}"
 		"vport:create-sandbox - check_create_sandbox"
 		"vport:debug-console-vport - check_console_vport"
 		"vport:destroy+poweroff - check_destroy_poweroff"
-		"console always check_console_clean"
+		"console always pd_console_clean"
 	)
 	;;
 *)
