@@ -100,14 +100,31 @@ check_no_vsock_device() {
 	echo "no virtio vsock or serial device; the agent serves on vsock://-1:1024"
 }
 
-# A log reader on agent.log_vport, in the background of the console shell, until the
-# "sandbox created" line of the create-sandbox below reaches it.
-check_log_reader_start() {
+# pd_log_reader FILE WANT: a reader of agent.log_vport in the background of the console
+# shell, until WANT (no single quotes) reaches it; its output and exit status go to FILE.
+pd_log_reader() {
 	local out cmd
 	# One line, no tabs: a tab typed to the shell is a completion request.
-	cmd="(sockchat vsock://1:$LOG_VPORT '' 'msg=\"sandbox created\"' 60; echo reader-exit=\$?)"
-	out=$(pd_shell "$cmd >/tmp/vsock-log.out 2>&1 & sleep 1; kill -0 \$!" 20) ||
+	cmd="(sockchat vsock://1:$LOG_VPORT '' '$2' 60; echo reader-exit=\$?)"
+	out=$(pd_shell "$cmd >$1 2>&1 & sleep 1; kill -0 \$!" 20) ||
 		{ echo "log reader not running: $out"; return 1; }
+}
+
+# pd_log_reader_saw FILE LINE...: the reader of FILE ended on its WANT and saw each LINE.
+pd_log_reader_saw() {
+	local out line
+	out=$(pd_shell "wait; cat $1" 70) || { echo "$out"; return 1; }
+	shift
+	echo "$out" | grep -q 'reader-exit=0' ||
+		{ echo "the log reader did not see its line: $out"; return 1; }
+	for line in "$@"; do
+		echo "$out" | grep -qF "$line" || { echo "no '$line' on the log port: $out"; return 1; }
+	done
+}
+
+# The first reader waits for the "sandbox created" line of the create-sandbox below.
+check_log_reader_start() {
+	pd_log_reader /tmp/vsock-log1.out 'msg="sandbox created"' || return 1
 	echo "sockchat reads vsock://1:$LOG_VPORT in the guest"
 }
 
@@ -145,16 +162,20 @@ check_vsock_container_run() {
 	echo "run over vsock: 'hello through vsock', exit 0; exit 5 came back as 5"
 }
 
+# The first reader got its lines and hung up; a second one attaches for the container run.
 check_log_vport() {
-	local out
-	out=$(pd_shell 'wait; cat /tmp/vsock-log.out' 70) || { echo "$out"; return 1; }
-	echo "$out" | grep -q 'reader-exit=0' ||
-		{ echo "the log reader did not see its line: $out"; return 1; }
-	echo "$out" | grep -q 'msg="log reader attached"' ||
-		{ echo "no 'log reader attached' line on the log port: $out"; return 1; }
-	echo "$out" | grep -q 'msg="sandbox created" id=vs-sb' ||
-		{ echo "no 'sandbox created id=vs-sb' line on the log port: $out"; return 1; }
+	pd_log_reader_saw /tmp/vsock-log1.out 'msg="log reader attached"' \
+		'msg="sandbox created" id=vs-sb' || return 1
+	pd_log_reader /tmp/vsock-log2.out 'msg="container removed" cid=vs-echo' || return 1
 	echo "log port: 'log reader attached' and 'sandbox created id=vs-sb' lines"
+}
+
+# After a reader went away, the next one gets the lines (and the agent did not mind).
+check_log_vport_again() {
+	pd_log_reader_saw /tmp/vsock-log2.out 'msg="log reader attached"' \
+		'msg="container created" cid=vs-echo' 'msg="container removed" cid=vs-echo' ||
+		return 1
+	echo "a second log reader: the vs-echo container's created/removed lines"
 }
 
 # The shutdown that follows DestroySandbox SIGTERMs every guest process, the in-guest
@@ -223,8 +244,9 @@ agent.log_vport=$LOG_VPORT ${EXTRA_APPEND:-}"
 		"vsock:log-reader-start - check_log_reader_start"
 		"vsock:health fatal check_vsock_health"
 		"vsock:create-sandbox - check_vsock_create_sandbox"
-		"vsock:container-run - check_vsock_container_run"
 		"vsock:log-vport - check_log_vport"
+		"vsock:container-run - check_vsock_container_run"
+		"vsock:log-vport-again - check_log_vport_again"
 		"vsock:destroy+poweroff - check_vsock_destroy_poweroff"
 		"console always pd_console_clean"
 	)
