@@ -211,6 +211,7 @@ fuzz:
 
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/host $(BUILD)/test $(GEN) $(BUILD)/pidone \
-	       $(BUILD)/pidonectl $(BUILD)/pidone-initrd.img
+	       $(BUILD)/pidonectl $(BUILD)/pidone-initrd.img $(BUILD)/pidonectl-static \
+	       $(BUILD)/sockchat-static
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
