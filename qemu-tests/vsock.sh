@@ -8,8 +8,8 @@
 # which the debug initrd carries as /bin/pidonectl and /bin/sockchat.
 #
 # MODE ttrpc: agent.server_addr=vsock://-1:1024, agent.debug_console (a shell on the serial
-#   console) and agent.log_vport=1025. Everything the host does goes through the console
-#   shell (typed with build/itest/sockchat, as run.sh's debug-console check does): pidonectl
+#   console) and agent.log_vport=1025, and no virtio-serial device (PD_NO_AGENT_PORT=1).
+#   Everything the host does goes through the console shell (typed with build/itest/sockchat, as run.sh's debug-console check does): pidonectl
 #   over vsock checks health, creates the sandbox, runs a container and destroys the sandbox
 #   (the VM powers off); sockchat on the log port sees the agent's log lines.
 # MODE vport: agent.debug_console_vport=1026 — the debug shell is on vsock, so the console
