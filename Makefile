@@ -104,6 +104,15 @@ $(BUILD)/host/%.o: %.c $(GEN)/.proto-done
 $(BUILD)/pidonectl: $(HOST_OBJS)
 	$(HOST_CC) -o $@ $^ $(HOST_LIBS)
 
+# The same client built static with musl, to run inside a guest (the vsock boot test puts it
+# in the debug initrd and dials the agent's vsock listener through the loopback transport).
+CTL_MUSL_OBJS := $(patsubst %.c,$(BUILD)/musl/%.o,$(CTL_SRCS)) \
+                 $(patsubst $(GEN)/%.c,$(BUILD)/musl/gen/%.o,$(PROTO_C))
+$(BUILD)/pidonectl-static: $(CTL_MUSL_OBJS)
+	$(MUSL_CC) $(PROD_LDFLAGS) -o $@ $^ -lprotobuf-c
+$(BUILD)/sockchat-static: tests/integration/sockchat.c | $(DEPS_STAMP)
+	$(MUSL_CC) -static -Os -s $(CSTD) $(WARN) -DSOCKCHAT_VSOCK -isystem $(KHEADERS) -o $@ $<
+
 CLIENT_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CLIENT_SRCS)) \
                $(patsubst $(GEN)/%.c,$(BUILD)/host/gen/%.o,$(PROTO_C))
 $(BUILD)/itest/%: $(BUILD)/host/tests/integration/%.o $(CLIENT_OBJS)
@@ -128,9 +137,13 @@ $(BUILD)/pidone-initrd.img: $(BUILD)/pidone rootfs/mkinitrd.sh
 	NO_MODULES=1 bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
 $(BUILD)/pidone-initrd-stock.img: $(BUILD)/pidone rootfs/mkinitrd.sh $(wildcard rootfs/*.list)
 	bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
-# With busybox: for agent.debug_console (a shell on the console).
-$(BUILD)/pidone-initrd-debug.img: $(BUILD)/pidone rootfs/mkinitrd.sh
-	NO_MODULES=1 DEBUG_SHELL=1 bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
+# With busybox: for agent.debug_console (a shell on the console); and the static in-guest
+# clients the vsock boot test runs from that shell (qemu-tests/vsock.sh).
+$(BUILD)/pidone-initrd-debug.img: $(BUILD)/pidone rootfs/mkinitrd.sh $(BUILD)/pidonectl-static \
+				  $(BUILD)/sockchat-static
+	NO_MODULES=1 DEBUG_SHELL=1 \
+	EXTRA_BINS="$(BUILD)/pidonectl-static:pidonectl $(BUILD)/sockchat-static:sockchat" \
+		bash rootfs/mkinitrd.sh $(BUILD)/pidone $@
 
 # --- tests -----------------------------------------------------------------------------
 TEST_OBJS := $(patsubst %.c,$(BUILD)/test/obj/%.o,$(AGENT_SRCS) $(TEST_HELPERS)) \
@@ -161,14 +174,18 @@ fuzz-check:
 	@bash fuzz/run.sh short
 
 # The boot test on the pidone kernel (PVH vmlinux) with cgroup v1, with the debug console,
-# with cgroup v2, then on Debian's stock kernel + modules.
-qemu-check: all $(BUILD)/pdtest $(BUILD)/pidone-initrd-debug.img $(BUILD)/itest/sockchat
+# with cgroup v2, the vsock listeners reached from inside the guest (ttRPC + log port, then
+# the debug console's port), then on Debian's stock kernel + modules.
+qemu-check: all $(BUILD)/pdtest $(BUILD)/pidone-initrd-debug.img $(BUILD)/itest/sockchat \
+	    $(BUILD)/sockchat-static
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
 		bash qemu-tests/run.sh $(BUILD)
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd-debug.img \
 		PD_DEBUG_CONSOLE=1 EXTRA_APPEND=agent.debug_console bash qemu-tests/run.sh $(BUILD)
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
 		EXTRA_APPEND=systemd.unified_cgroup_hierarchy=1 bash qemu-tests/run.sh $(BUILD)
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) ttrpc
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) vport
 	@PD_INITRD=$(BUILD)/pidone-initrd-stock.img bash qemu-tests/run.sh $(BUILD)
 
 # Every test: unit (ASan/UBSan), host integration, a short fuzz run, the QEMU boot test.
@@ -194,6 +211,7 @@ fuzz:
 
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/host $(BUILD)/test $(GEN) $(BUILD)/pidone \
-	       $(BUILD)/pidonectl $(BUILD)/pidone-initrd.img
+	       $(BUILD)/pidonectl $(BUILD)/pidone-initrd.img $(BUILD)/pidonectl-static \
+	       $(BUILD)/sockchat-static
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

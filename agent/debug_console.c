@@ -84,7 +84,12 @@ static void on_accept(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 	pid_t pid = fork();
 	if (pid == 0)
 		run_shell(fd, 0);
+	int e = errno;
 	close(fd); /* a shell per connection; its exit is reaped like any orphan */
+	if (pid < 0) {
+		pd_warn("debug console: fork failed", "errno=%d on=vsock", e);
+		return;
+	}
 	pd_info("debug console", "shell=%s pid=%d on=vsock", shell, (int)pid);
 }
 

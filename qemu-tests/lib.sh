@@ -12,6 +12,8 @@
 #   EXTRA_APPEND   more kernel command line
 #   PD_QEMU_EXTRA  more QEMU arguments (word-split)
 #   PD_MEM PD_SMP  guest memory (512M) and CPUs (2)
+#   PD_NO_AGENT_PORT=1  no virtio-serial agent port (and no serial server_addr): the agent
+#                  must be reached another way (qemu-tests/vsock.sh)
 #   PD_KEEP=1      keep the work dir (console log, socket) after the run
 
 PD_SERIAL_NAME=agent.channel.0
@@ -94,15 +96,20 @@ pd_cleanup() {
 }
 
 pd_append_line() {
-	local line="console=ttyS0 quiet panic=1 agent.server_addr=serial://$PD_SERIAL_NAME"
+	local line="console=ttyS0 quiet panic=1"
+	[ "${PD_NO_AGENT_PORT:-0}" = 1 ] || line="$line agent.server_addr=serial://$PD_SERIAL_NAME"
 	[ -z "${PD_AGENT_LOG:-}" ] || line="$line agent.log=$PD_AGENT_LOG"
 	echo "$line ${EXTRA_APPEND:-}"
 }
 
 # pd_qemu_start INITRD: boot in the background. Sets PD_QEMU_PID and PD_T0 (ms).
 pd_qemu_start() {
-	local initrd=$1 kernel
+	local initrd=$1 kernel port
 	kernel=$(pd_kernel)
+	port=(-device virtio-serial-pci
+		-chardev "socket,path=$PD_SOCK,server=on,wait=off,id=ch0"
+		-device "virtserialport,chardev=ch0,name=$PD_SERIAL_NAME")
+	[ "${PD_NO_AGENT_PORT:-0}" != 1 ] || port=()
 	[ -f "$kernel" ] || { pd_log "no kernel (set PD_KERNEL)"; return 1; }
 	[ -f "$initrd" ] || { pd_log "no initrd $initrd"; return 1; }
 	PD_T0=$(pd_now_ms)
@@ -111,10 +118,7 @@ pd_qemu_start() {
 		-nographic -no-reboot -nodefaults -no-user-config \
 		-kernel "$kernel" -initrd "$initrd" -append "$(pd_append_line)" \
 		-chardev "socket,id=con0,path=$PD_WORK/console.sock,server=on,wait=off,logfile=$PD_LOG" \
-		-serial chardev:con0 \
-		-device virtio-serial-pci \
-		-chardev "socket,path=$PD_SOCK,server=on,wait=off,id=ch0" \
-		-device "virtserialport,chardev=ch0,name=$PD_SERIAL_NAME" \
+		-serial chardev:con0 "${port[@]}" \
 		-fsdev "local,id=fs0,path=$PD_SHARE,security_model=none" \
 		-device "virtio-9p-pci,fsdev=fs0,mount_tag=$PD_SHARE_TAG" \
 		-qmp "unix:$PD_WORK/qmp.sock,server=on,wait=off" \
@@ -188,6 +192,17 @@ pd_dump_console() {
 # True if the console shows the kernel died (or pid 1 did).
 pd_console_has_panic() {
 	grep -Eq 'Kernel panic|Attempted to kill init' "$PD_LOG" 2>/dev/null
+}
+
+# A check: the console log is there and shows no panic. (run.sh has its own copy,
+# check_console_clean, which can become a call to this.)
+pd_console_clean() {
+	if pd_console_has_panic; then
+		pd_console_text | grep -E -m 3 'Kernel panic|Attempted to kill init'
+		return 1
+	fi
+	[ -s "$PD_LOG" ] || { echo "empty console log"; return 1; }
+	echo "no panic in $(wc -l <"$PD_LOG") console lines"
 }
 
 # --- a tiny check runner: pd_check NAME KIND FUNCTION [ARGS...] --------------------------

@@ -13,6 +13,7 @@
 #   MODROOT       where the modules of KVER are (default /lib/modules)
 #   NO_MODULES=1  no modules at all (a kernel with everything built in)
 #   DEBUG_SHELL=1 add busybox-static as /bin/busybox and /bin/sh
+#   EXTRA_BINS    "SRC:NAME ..." more static programs, installed as /bin/NAME
 #   SOURCE_DATE_EPOCH  timestamp of every file in the image (default 0): reproducible output
 set -euo pipefail
 
@@ -181,6 +182,10 @@ ln -s ../../init "$ROOT/usr/bin/kata-agent"
 echo pidone >"$ROOT/etc/hostname"
 install_modules
 [ "${DEBUG_SHELL:-0}" != 1 ] || install_busybox
+for bin in ${EXTRA_BINS:-}; do
+	[ -f "${bin%%:*}" ] || die "EXTRA_BINS: ${bin%%:*} missing"
+	install -m 0755 "${bin%%:*}" "$ROOT/bin/${bin#*:}"
+done
 
 # Same bytes for the same inputs: fixed timestamps, sorted names, no gzip name/time.
 find "$ROOT" -exec touch -h -d "@$EPOCH" {} +

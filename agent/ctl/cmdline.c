@@ -75,10 +75,25 @@ int pd_ctl_parse_signal(const char *text, int *sig)
 	}
 	if (strncasecmp(text, "SIG", 3) == 0)
 		text += 3;
-	for (int s = 1; s < NSIG; s++) {
-		const char *name = sigabbrev_np(s); /* "TERM"; NULL for real-time signals */
-		if (name && strcasecmp(name, text) == 0) {
-			*sig = s;
+	/* A table, not glibc's sigabbrev_np(): pidonectl also builds with musl (to run in a
+	 * guest), which has no such function. */
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = {
+		{"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+		{"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"IOT", SIGIOT},     {"BUS", SIGBUS},
+		{"FPE", SIGFPE},   {"KILL", SIGKILL},     {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},
+		{"USR2", SIGUSR2}, {"PIPE", SIGPIPE},     {"ALRM", SIGALRM},   {"TERM", SIGTERM},
+		{"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP},
+		{"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU},   {"URG", SIGURG},
+		{"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+		{"WINCH", SIGWINCH}, {"IO", SIGIO},       {"POLL", SIGPOLL},   {"PWR", SIGPWR},
+		{"SYS", SIGSYS},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(names[i].name, text) == 0) {
+			*sig = names[i].sig;
 			return 0;
 		}
 	}

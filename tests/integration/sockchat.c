@@ -1,6 +1,10 @@
-/* sockchat SOCKET TEXT WANT SECONDS: connect to a unix socket (a QEMU chardev), send TEXT
- * ("\n" escapes expanded), then read until WANT shows up (exit 0) or SECONDS pass (exit 1).
- * What was read goes to stdout. For the debug-console check of the boot test. */
+/* sockchat SOCKET TEXT WANT SECONDS: connect to a unix socket (a QEMU chardev) or, inside a
+ * guest, to vsock://CID:PORT; send TEXT ("\n" escapes expanded; may be empty), then read until
+ * WANT shows up (exit 0) or SECONDS pass (exit 1). What was read goes to stdout. For the
+ * debug-console checks of the boot test: build/itest/sockchat on the host (unix sockets only),
+ * build/sockchat-static (-DSOCKCHAT_VSOCK, musl) in the guest for its vsock ports. */
+#include <linux/vm_sockets.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define VSOCK_PREFIX "vsock://"
+
 static size_t unescape(const char *in, char *out)
 {
 	size_t n = 0;
@@ -18,22 +24,63 @@ static size_t unescape(const char *in, char *out)
 	return n;
 }
 
+/* vsock://CID:PORT (decimal) or a unix socket path. */
+static int dial(const char *where)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_un sun;
+		struct sockaddr_vm svm;
+	} a;
+	socklen_t len;
+	unsigned cid, port;
+	char end;
+	memset(&a, 0, sizeof(a));
+	if (strncmp(where, VSOCK_PREFIX, strlen(VSOCK_PREFIX)) == 0) {
+#ifndef SOCKCHAT_VSOCK
+		/* The host build never dials vsock: CID 2 on this host is its own hypervisor. */
+		errno = EAFNOSUPPORT;
+		return -1;
+#endif
+		if (sscanf(where + strlen(VSOCK_PREFIX), "%u:%u%c", &cid, &port, &end) != 2) {
+			errno = EINVAL;
+			return -1;
+		}
+		a.svm.svm_family = AF_VSOCK;
+		a.svm.svm_cid = cid;
+		a.svm.svm_port = port;
+		len = sizeof(a.svm);
+	} else {
+		a.sun.sun_family = AF_UNIX;
+		snprintf(a.sun.sun_path, sizeof(a.sun.sun_path), "%s", where);
+		len = sizeof(a.sun);
+	}
+	int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, &a.sa, len) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
 		fprintf(stderr, "usage: sockchat SOCKET TEXT WANT SECONDS\n");
 		return 2;
 	}
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", argv[1]);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		perror("connect");
+	int fd = dial(argv[1]);
+	if (fd < 0) {
+		perror(argv[1]);
 		return 1;
 	}
 	char text[4096], seen[65536];
 	size_t len = unescape(argv[2], text), have = 0;
-	if (write(fd, text, len) != (ssize_t)len) {
+	if (len && write(fd, text, len) != (ssize_t)len) {
 		perror("write");
 		return 1;
 	}
