@@ -196,6 +196,9 @@ else
 fi
 # ---- CopyFile, GetMetrics, SetPolicy (issue 6): an agent of its own, see files.sh ---------
 files_tests
+# ---- the policy file the image carries (issue 6), see policy_boot.sh -----------------------
+. "$(dirname "${BASH_SOURCE[0]}")/policy_boot.sh"
+policy_boot_tests
 # ---- containers (issue 3): a second agent, see containers.sh ------------------------------
 containers_tests
 # ---- pidonectl run/exec/kill/wait/rm on runc and crun bundles (issue 3), see ctl_run.sh ---
