@@ -1,15 +1,48 @@
 #include "storages.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/guest/guest.h"
 #include "agent/sandbox/storage.h"
 
-static int acquire_one(struct pd_sandbox *sb, const Grpc__Storage *s, bool shared,
-		       struct pd_error *err)
+int pd_rpc_storages_devices(const struct pd_devwait_req *r, Grpc__Storage *const *st, size_t n,
+			    struct pd_blk_found **found, struct pd_error *err)
 {
+	*found = NULL;
+	if (n > PD_MAX_STORAGES)
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "too many storages (%zu)", n);
+	struct pd_blk_found *f = calloc(n ? n : 1, sizeof(*f));
+	if (!f)
+		return pd_error_errno(err, ENOMEM, "storages");
+	for (size_t i = 0; i < n; i++) {
+		struct pd_blk_want want;
+		if (!pd_storage_is_block(st[i]->driver))
+			continue;
+		int rc = pd_blk_want_parse(st[i]->driver, st[i]->source, &want, err);
+		if (rc == 0)
+			rc = pd_devwait_find(r, PD_GUEST_SYSFS, &want, &f[i], err);
+		if (rc != 0) {
+			free(f);
+			if (rc < 0)
+				pd_error_wrap(err, "storage %zu (%s at %s)", i, st[i]->driver,
+					      st[i]->mount_point);
+			return rc;
+		}
+	}
+	*found = f;
+	return 0;
+}
+
+static int acquire_one(struct pd_sandbox *sb, const Grpc__Storage *s,
+		       const struct pd_blk_found *dev, bool shared, struct pd_error *err)
+{
+	char node[PD_BLK_NAME_MAX + 8];
+	snprintf(node, sizeof(node), PD_GUEST_DEV "/%s", dev ? dev->name : "");
 	struct pd_storage_spec spec = {
+		.device = dev && dev->name[0] ? node : NULL,
 		.driver = s->driver,
 		.source = s->source,
 		.fstype = s->fstype,
@@ -23,8 +56,8 @@ static int acquire_one(struct pd_sandbox *sb, const Grpc__Storage *s, bool share
 	return pd_storage_acquire(sb, &spec, err);
 }
 
-int pd_rpc_storages_acquire(struct pd_sandbox *sb, Grpc__Storage *const *st, size_t n,
-			    bool shared, char ***mount_points, size_t *n_mount_points,
+int pd_rpc_storages_acquire(struct pd_sandbox *sb, Grpc__Storage *const *st,
+			    const struct pd_blk_found *devs, size_t n, bool shared, char ***mount_points, size_t *n_mount_points,
 			    struct pd_error *err)
 {
 	*mount_points = NULL;
@@ -36,7 +69,7 @@ int pd_rpc_storages_acquire(struct pd_sandbox *sb, Grpc__Storage *const *st, siz
 		return pd_error_errno(err, ENOMEM, "storages");
 	size_t i;
 	for (i = 0; i < n; i++) {
-		if (acquire_one(sb, st[i], shared, err) < 0)
+		if (acquire_one(sb, st[i], devs ? &devs[i] : NULL, shared, err) < 0)
 			break;
 		if (!(mps[i] = strdup(st[i]->mount_point))) {
 			pd_storage_release(sb, st[i]->mount_point);
