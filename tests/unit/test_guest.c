@@ -360,7 +360,7 @@ static void test_details(void **state)
 	assert_string_equal(d.version, PD_VERSION);
 	assert_int_equal(d.init_daemon, getpid() == 1);
 	assert_true(d.supports_seccomp);
-	assert_int_equal(d.n_storage_handlers, 5);
+	assert_int_equal(d.n_storage_handlers, 9);
 	put(MEM "probe", "");
 	assert_int_equal(pd_guest_details(sysfs(), true, true, &d, &err), 0);
 	assert_true(d.support_mem_hotplug_probe);
@@ -389,10 +389,19 @@ static void test_details_storage_handlers_match_storage(void **state)
 		assert_int_equal(err.code, PD_INVALID_ARGUMENT);
 		assert_non_null(strstr(err.msg, "is not under"));
 	}
-	struct pd_storage_spec blk = {.driver = "blk", .source = "/dev/vda",
-				      .mount_point = "/not-under-the-storage-root"};
-	assert_int_equal(pd_storage_acquire(&sb, &blk, &err), -1);
+	struct pd_storage_spec nvme = {.driver = "nvme", .source = "/dev/nvme0n1",
+				       .mount_point = "/not-under-the-storage-root"};
+	assert_int_equal(pd_storage_acquire(&sb, &nvme, &err), -1);
 	assert_int_equal(err.code, PD_UNIMPLEMENTED);
+	/* A block driver whose disk was not looked up first, or without an fstype. */
+	struct pd_storage_spec blk = {.driver = "blk", .source = "02/01",
+				      .mount_point = "/run/kata-containers/x"};
+	assert_int_equal(pd_storage_acquire(&sb, &blk, &err), -1);
+	assert_int_equal(err.code, PD_INTERNAL);
+	blk.device = "/dev/vdb";
+	assert_int_equal(pd_storage_acquire(&sb, &blk, &err), -1);
+	assert_int_equal(err.code, PD_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "no fstype"));
 }
 
 /* ---- PCI paths and swap -------------------------------------------------------------------- */
