@@ -88,10 +88,10 @@ static void retry(struct waiter *w)
 	}
 	bool kept = rc == PD_RPC_PARKED && !dw.retrying;
 	dw.retrying = NULL;
-	if (rc < 0 && !call->done)
+	/* The call is parked: an answer frees it. 0 means the handler answered (do not touch
+	 * the call again); -1 is ours to answer. */
+	if (rc < 0)
 		pd_call_fail(call, &err);
-	else if (rc == 0 && !call->done)
-		pd_call_fail(call, &(struct pd_error){.code = PD_INTERNAL, .msg = "no answer"});
 	if (!kept)
 		waiter_free(w);
 }
