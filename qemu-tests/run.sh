@@ -184,7 +184,8 @@ if [ -n "${PD_KERNEL:-}" ] && [ "${PD_STORAGE:-1}" = 1 ]; then
 	while [ "${CHECKS[$i]%% *}" != container-exec ]; do i=$((i + 1)); done
 	CHECKS=("${CHECKS[@]:0:$((i + 1))}" "storage-blk - check_storage_blk"
 		"storage-scsi-xfs - check_storage_scsi_xfs" "storage-device - check_storage_device"
-		"storage-swap - check_storage_swap" "storage-timeout - check_storage_timeout"
+		"storage-swap - check_storage_swap" "storage-swapfile - check_storage_swapfile"
+		"storage-timeout - check_storage_timeout"
 		"${CHECKS[@]:$((i + 1))}")
 fi
 

@@ -14,6 +14,7 @@
 #   check_storage_device      CreateContainer devices: a blk disk at /dev/xdisk with the
 #                             guest's numbers, readable (the device cgroup allows it)
 #   check_storage_swap        AddSwap on a hot-plugged disk: /proc/swaps shows it
+#   check_storage_swapfile    AddSwapPath on a file of an ext4 scsi storage (LUN 2)
 #   check_storage_timeout     a disk that never comes: DEADLINE_EXCEEDED naming it
 
 PD_ST_MP=/run/kata-containers/qemu-st
@@ -160,6 +161,26 @@ check_storage_swap() {
 	echo "$out" | grep -Eq '^/dev/vd[a-z]+[[:space:]]+partition[[:space:]]+16380[[:space:]]' ||
 		{ echo "/proc/swaps: $out"; return 1; }
 	echo "swap on: $(echo "$out" | tail -n 1)"
+}
+
+# AddSwapPath: a swap file (no holes: random bytes under the mkswap header, 4 KiB blocks so
+# mke2fs -d does not leave the zeros of the header page out) on an ext4 disk,
+# a scsi storage at LUN 2 mounted rw.
+check_storage_swapfile() {
+	local d=$PD_WORK/st-swapf img=$PD_WORK/st-swapf.img
+	mkdir -p "$d" && head -c 8M /dev/urandom >"$d/swapfile" && chmod 600 "$d/swapfile" &&
+		mkswap "$d/swapfile" >/dev/null 2>&1 &&
+		mkfs.ext4 -q -F -b 4096 -d "$d" "$img" 32M >/dev/null ||
+		{ echo "swap file image failed"; return 1; }
+	pd_st_create_parked st-swapf \
+		"[{\"driver\": \"scsi\", \"source\": \"0:2\", \"fstype\": \"ext4\",
+		  \"mount_point\": \"$PD_ST_MP/st-swapf\"}]" "[]" \
+		d-swapf "$img" '"driver": "scsi-hd", "id": "sd-swapf", "bus": "scsi0.0", "scsi-id": 0,
+		 "lun": 2' || return 1
+	echo "{\"path\": \"$PD_ST_MP/st-swapf/swapfile\"}" >"$PD_WORK/swapf.json"
+	pd_ctl_while_up call grpc.AgentService AddSwapPath --json "$PD_WORK/swapf.json" >/dev/null ||
+		return 1
+	pd_st_exec st-swapf 'swapfile[[:space:]]+file[[:space:]]+8188[[:space:]]' cat /proc/swaps
 }
 
 check_storage_timeout() {
