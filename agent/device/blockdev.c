@@ -28,8 +28,8 @@ static int parse_scsi(const char *source, struct pd_blk_want *w, struct pd_error
 	unsigned long t, l;
 	char *end;
 	const char *colon = strchr(source, ':');
-	bool ok = colon && source[0] >= '0' && source[0] <= '9' && colon[1] >= '0' &&
-		  colon[1] <= '9';
+	bool ok =
+	    colon && source[0] >= '0' && source[0] <= '9' && colon[1] >= '0' && colon[1] <= '9';
 	if (ok) {
 		t = strtoul(source, &end, 10);
 		ok = end == colon && t <= PD_SCSI_ID_MAX;
@@ -133,8 +133,9 @@ static int scsi_disk(const char *sysfs, const struct pd_blk_want *w, char *name,
 		return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
 				    "SCSI address %u:%u is on more than one SCSI host", w->target,
 				    w->lun);
-	return found ? 0 : pd_error_set(err, PD_NOT_FOUND, ENOENT, "no disk at SCSI address %u:%u",
-					w->target, w->lun);
+	return found ? 0
+		     : pd_error_set(err, PD_NOT_FOUND, ENOENT, "no disk at SCSI address %u:%u",
+				    w->target, w->lun);
 }
 
 int pd_blk_find(const char *sysfs, const struct pd_blk_want *w, struct pd_blk_found *f,

@@ -17,7 +17,7 @@
 #define PD_PCI_PATH_MAX 8 /* bridges deep */
 #define PD_PCI_SLOT_MAX 31
 #define PD_BLK_NAME_MAX 32
-#define PD_SCSI_ID_MAX  0xffffu /* target and LUN, as the kernel's scan file takes them */
+#define PD_SCSI_ID_MAX	0xffffu /* target and LUN, as the kernel's scan file takes them */
 
 enum pd_blk_kind {
 	PD_BLK_PCI,
@@ -30,7 +30,7 @@ struct pd_blk_want {
 	uint32_t slots[PD_PCI_PATH_MAX]; /* PD_BLK_PCI */
 	size_t n_slots;
 	char name[PD_BLK_NAME_MAX]; /* PD_BLK_NAME: "vdb" */
-	unsigned target, lun;       /* PD_BLK_SCSI */
+	unsigned target, lun;	    /* PD_BLK_SCSI */
 };
 
 struct pd_blk_found {
@@ -45,8 +45,8 @@ int pd_pci_path_parse(const char *text, uint32_t *slots, size_t *n, struct pd_er
 /* The sysfs directory of the device at a PCI path under root complex 0000:00, following
  * bridges through their pci_bus/ entry (or, lacking it, their child devices):
  * "<sysfs>/devices/pci0000:00/0000:00:02.0/0000:01:01.0". */
-int pd_pci_path_to_sysfs(const char *sysfs, const uint32_t *slots, size_t n, char *out,
-			 size_t size, struct pd_error *err);
+int pd_pci_path_to_sysfs(const char *sysfs, const uint32_t *slots, size_t n, char *out, size_t size,
+			 struct pd_error *err);
 /* The block device name ("vdb") of the virtio-blk disk at a PCI path. NOT_FOUND when there
  * is no device, or no disk on it (yet). */
 int pd_virtio_blk_at(const char *sysfs, const uint32_t *slots, size_t n, char *name, size_t size,

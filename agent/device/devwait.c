@@ -80,7 +80,7 @@ static void retry(struct waiter *w)
 	call->owner_data = NULL;
 	ProtobufCMessage *msg = protobuf_c_message_unpack(w->desc, NULL, w->len, w->packed);
 	if (!msg) {
-		rc = pd_error_set(&err, PD_RESOURCE_EXHAUSTED, ENOMEM, "device wait: out of memory");
+		rc = pd_error_errno(&err, ENOMEM, "device wait: the kept request");
 	} else {
 		dw.retrying = w;
 		rc = w->fn(call, msg, &err);
@@ -114,8 +114,8 @@ static void on_uevent(struct pd_loop *loop, struct pd_watch *watch, uint32_t eve
 			}
 		}
 		if (rc == 1)
-			pd_debug("uevent", "action=%s devpath=%s subsystem=%s devname=%s", ev.action,
-				 ev.devpath, ev.subsystem, ev.devname);
+			pd_debug("uevent", "action=%s devpath=%s subsystem=%s devname=%s",
+				 ev.action, ev.devpath, ev.subsystem, ev.devname);
 	}
 	if (rc < 0)
 		pd_warn("uevent socket read failed", "errno=%d", errno);
@@ -161,8 +161,8 @@ int pd_devwait_listen(struct pd_loop *loop, struct pd_error *err)
 	dw.uev = (struct pd_watch){.fd = pd_uevent_open(err), .fn = on_uevent};
 	if (dw.uev.fd < 0)
 		return -1;
-	dw.timer = (struct pd_watch){.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
-				     .fn = on_timer};
+	dw.timer = (struct pd_watch){
+	    .fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), .fn = on_timer};
 	if (dw.timer.fd < 0 || pd_loop_add(loop, &dw.uev, EPOLLIN, err) < 0 ||
 	    pd_loop_add(loop, &dw.timer, EPOLLIN, err) < 0) {
 		if (dw.timer.fd < 0)
@@ -180,20 +180,27 @@ int pd_devwait_listen(struct pd_loop *loop, struct pd_error *err)
 
 static struct waiter *new_waiter(const struct pd_devwait_req *r, struct pd_error *err)
 {
-	if (dw.n >= PD_DEVWAIT_MAX)
-		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0,
-				    "too many calls waiting for devices (%u)", dw.n), NULL;
+	if (dw.n >= PD_DEVWAIT_MAX) {
+		pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0,
+			     "too many calls waiting for devices (%u)", dw.n);
+		return NULL;
+	}
 	struct waiter *w = calloc(1, sizeof(*w));
 	size_t len = protobuf_c_message_get_packed_size(r->msg);
 	uint8_t *buf = malloc(len ? len : 1);
 	if (!w || !buf) {
 		free(w);
 		free(buf);
-		return pd_error_errno(err, ENOMEM, "device wait"), NULL;
+		pd_error_errno(err, ENOMEM, "device wait");
+		return NULL;
 	}
 	protobuf_c_message_pack(r->msg, buf);
-	*w = (struct waiter){.call = r->call, .fn = r->fn, .desc = r->msg->descriptor,
-			     .packed = buf, .len = len, .timeout_s = r->timeout_s,
+	*w = (struct waiter){.call = r->call,
+			     .fn = r->fn,
+			     .desc = r->msg->descriptor,
+			     .packed = buf,
+			     .len = len,
+			     .timeout_s = r->timeout_s,
 			     .deadline_ns = pd_now_ns() + (int64_t)r->timeout_s * 1000000000LL};
 	return w;
 }

@@ -71,8 +71,8 @@ static int bridge_bus(const char *bridge, char bus[8], struct pd_error *err)
 	return rc;
 }
 
-int pd_pci_path_to_sysfs(const char *sysfs, const uint32_t *slots, size_t n, char *out,
-			 size_t size, struct pd_error *err)
+int pd_pci_path_to_sysfs(const char *sysfs, const uint32_t *slots, size_t n, char *out, size_t size,
+			 struct pd_error *err)
 {
 	char bus[8] = ROOT_BUS;
 	if (pd_pci_path_check(slots, n, err) < 0 ||
@@ -143,14 +143,14 @@ int pd_virtio_blk_at(const char *sysfs, const uint32_t *slots, size_t n, char *n
 	return 0;
 }
 
-
 int pd_pci_path_parse(const char *text, uint32_t *slots, size_t *n, struct pd_error *err)
 {
 	const char *p = text ? text : "";
 	*n = 0;
 	while (*p) {
 		char *end;
-		if (*n == PD_PCI_PATH_MAX || p[0] < '0' || (p[0] > '9' && !strchr("abcdefABCDEF", p[0])))
+		if (*n == PD_PCI_PATH_MAX || p[0] < '0' ||
+		    (p[0] > '9' && !strchr("abcdefABCDEF", p[0])))
 			break;
 		unsigned long v = strtoul(p, &end, 16);
 		if (end - p > 2 || (*end && *end != '/') || (*end == '/' && !end[1]))
@@ -160,6 +160,7 @@ int pd_pci_path_parse(const char *text, uint32_t *slots, size_t *n, struct pd_er
 	}
 	if (*p || *n == 0)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-				    "bad PCI path '%.64s' (want hex slots like 02/01)", text ? text : "");
+				    "bad PCI path '%.64s' (want hex slots like 02/01)",
+				    text ? text : "");
 	return pd_pci_path_check(slots, *n, err);
 }

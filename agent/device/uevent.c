@@ -94,8 +94,8 @@ bool pd_uevent_matches(const struct pd_uevent *ev, const struct pd_blk_want *w)
 
 int pd_uevent_open(struct pd_error *err)
 {
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			NETLINK_KOBJECT_UEVENT);
+	int fd =
+	    socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
 	if (fd < 0)
 		return pd_error_errno(err, errno, "uevent socket");
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1}; /* the kernel's */
@@ -112,8 +112,8 @@ int pd_uevent_read(int fd, struct pd_uevent *ev)
 	static char buf[UEVENT_BUF];
 	struct sockaddr_nl from;
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-	struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-			    .msg_iovlen = 1};
+	struct msghdr mh = {
+	    .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1};
 	for (;;) {
 		ssize_t n = recvmsg(fd, &mh, 0);
 		if (n < 0 && errno == EINTR)

@@ -18,9 +18,9 @@ int pd_rpc_device_want(const Grpc__Device *d, struct pd_blk_want *w, struct pd_e
 	else if (strcmp(t, "scsi") == 0)
 		source = d->id;
 	if (!source)
-		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "device type '%.32s' is not supported (blk, mmioblk, scsi, nvdimm)",
-				    t);
+		return pd_error_set(
+		    err, PD_UNIMPLEMENTED, 0,
+		    "device type '%.32s' is not supported (blk, mmioblk, scsi, nvdimm)", t);
 	/* nvdimm is a /dev/pmemN name, found like an mmio disk. */
 	return pd_blk_want_parse(strcmp(t, "nvdimm") == 0 ? "mmioblk" : t, source, w, err);
 }
@@ -55,7 +55,8 @@ int pd_rpc_devices_check(const Grpc__Spec *oci, Grpc__Device *const *d, size_t n
 		if (d[i]->container_path[0] && !spec_device(l, d[i]->container_path))
 			return pd_error_set(err, PD_NOT_FOUND, 0,
 					    "device %zu (%s): the spec has no linux.devices entry "
-					    "at %s", i, d[i]->id, d[i]->container_path);
+					    "at %s",
+					    i, d[i]->id, d[i]->container_path);
 	}
 	return 0;
 }
@@ -72,15 +73,16 @@ int pd_rpc_devices_rewrite(Grpc__Spec *oci, Grpc__Device *const *d, size_t n,
 	if (!done)
 		return pd_error_errno(err, ENOMEM, "device rules");
 	for (size_t i = 0; i < n; i++) {
-		Grpc__LinuxDevice *e = d[i]->container_path[0] ? spec_device(l, d[i]->container_path)
-							       : NULL;
+		Grpc__LinuxDevice *e =
+		    d[i]->container_path[0] ? spec_device(l, d[i]->container_path) : NULL;
 		if (!e)
 			continue;
 		int64_t host_major = e->major, host_minor = e->minor;
 		e->major = found[i].major;
 		e->minor = found[i].minor;
 		for (size_t k = 0; k < n_rules; k++) {
-			if (done[k] || !rule_names(res->devices[k], e->type, host_major, host_minor))
+			if (done[k] ||
+			    !rule_names(res->devices[k], e->type, host_major, host_minor))
 				continue;
 			res->devices[k]->major = found[i].major;
 			res->devices[k]->minor = found[i].minor;

@@ -8,6 +8,18 @@
 #include "agent/guest/guest.h"
 #include "agent/sandbox/storage.h"
 
+/* Every block storage's source, parsed before any waiting: bad input fails at once. */
+static int storage_wants(Grpc__Storage *const *st, size_t n, struct pd_blk_want *w,
+			 struct pd_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pd_storage_is_block(st[i]->driver) &&
+		    pd_blk_want_parse(st[i]->driver, st[i]->source, &w[i], err) < 0)
+			return pd_error_wrap(err, "storage %zu (%s at %s)", i, st[i]->driver,
+					     st[i]->mount_point);
+	return 0;
+}
+
 int pd_rpc_storages_devices(const struct pd_devwait_req *r, Grpc__Storage *const *st, size_t n,
 			    struct pd_blk_found **found, struct pd_error *err)
 {
@@ -15,22 +27,15 @@ int pd_rpc_storages_devices(const struct pd_devwait_req *r, Grpc__Storage *const
 	if (n > PD_MAX_STORAGES)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "too many storages (%zu)", n);
 	struct pd_blk_found *f = calloc(n ? n : 1, sizeof(*f));
-	if (!f)
-		return pd_error_errno(err, ENOMEM, "storages");
-	for (size_t i = 0; i < n; i++) {
-		struct pd_blk_want want;
-		if (!pd_storage_is_block(st[i]->driver))
-			continue;
-		int rc = pd_blk_want_parse(st[i]->driver, st[i]->source, &want, err);
-		if (rc == 0)
-			rc = pd_devwait_find(r, PD_GUEST_SYSFS, &want, &f[i], err);
-		if (rc != 0) {
-			free(f);
-			if (rc < 0)
-				pd_error_wrap(err, "storage %zu (%s at %s)", i, st[i]->driver,
-					      st[i]->mount_point);
-			return rc;
-		}
+	struct pd_blk_want *w = calloc(n ? n : 1, sizeof(*w));
+	int rc = f && w ? storage_wants(st, n, w, err) : pd_error_errno(err, ENOMEM, "storages");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (pd_storage_is_block(st[i]->driver))
+			rc = pd_devwait_find(r, PD_GUEST_SYSFS, &w[i], &f[i], err);
+	free(w);
+	if (rc != 0) {
+		free(f);
+		return rc;
 	}
 	*found = f;
 	return 0;

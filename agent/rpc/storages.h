@@ -19,7 +19,7 @@ int pd_rpc_storages_devices(const struct pd_devwait_req *r, Grpc__Storage *const
  * pd_storage_release_list). shared: keep them until the sandbox ends. devs: what
  * pd_rpc_storages_devices found (NULL: no block storages allowed). */
 int pd_rpc_storages_acquire(struct pd_sandbox *sb, Grpc__Storage *const *st,
-			    const struct pd_blk_found *devs, size_t n, bool shared, char ***mount_points, size_t *n_mount_points,
-			    struct pd_error *err);
+			    const struct pd_blk_found *devs, size_t n, bool shared,
+			    char ***mount_points, size_t *n_mount_points, struct pd_error *err);
 
 #endif

@@ -129,8 +129,9 @@ static int case_bad_input(struct it *t)
 	device_init(&d, "vfio-pci", "02/01", "", "/dev/xdisk");
 	RET(create_with(t, "bad-dev", &s, NULL, &d, PD_UNIMPLEMENTED, "device type 'vfio-pci'"));
 	device_init(&d, "mmioblk", "", "/dev/loop0", "/dev/xdisk");
-	RET(create_with(t, "bad-dev", &s, NULL, &d, PD_NOT_FOUND, "no linux.devices entry at "
-								    "/dev/xdisk"));
+	RET(create_with(t, "bad-dev", &s, NULL, &d, PD_NOT_FOUND,
+			"no linux.devices entry at "
+			"/dev/xdisk"));
 	spec_xdisk(&s, &ld, ldp);
 	device_init(&d, "scsi", "1", "", "/dev/xdisk");
 	RET(create_with(t, "bad-dev", &s, NULL, &d, PD_INVALID_ARGUMENT, "bad SCSI address"));

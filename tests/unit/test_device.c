@@ -32,11 +32,18 @@ static void test_uevent_parse(void **state)
 {
 	char buf[1024];
 	struct pd_uevent ev;
-	const char *disk[] = {"add@/devices/pci0000:00/0000:00:02.0/0000:01:00.0/virtio3/block/vdb",
-			      "ACTION=add",
-			      "DEVPATH=/devices/pci0000:00/0000:00:02.0/0000:01:00.0/virtio3/block/vdb",
-			      "SUBSYSTEM=block", "MAJOR=254", "MINOR=16", "DEVNAME=vdb",
-			      "DEVTYPE=disk", "DISKSEQ=9", "SEQNUM=1234", NULL};
+	const char *disk[] = {
+	    "add@/devices/pci0000:00/0000:00:02.0/0000:01:00.0/virtio3/block/vdb",
+	    "ACTION=add",
+	    "DEVPATH=/devices/pci0000:00/0000:00:02.0/0000:01:00.0/virtio3/block/vdb",
+	    "SUBSYSTEM=block",
+	    "MAJOR=254",
+	    "MINOR=16",
+	    "DEVNAME=vdb",
+	    "DEVTYPE=disk",
+	    "DISKSEQ=9",
+	    "SEQNUM=1234",
+	    NULL};
 	size_t n = record(buf, sizeof(buf), disk);
 	assert_int_equal(pd_uevent_parse(buf, n, &ev), 0);
 	assert_string_equal(ev.action, "add");
@@ -72,8 +79,8 @@ static void test_uevent_parse(void **state)
 	assert_int_equal(pd_uevent_parse(buf, n, &ev), -1);
 	assert_int_equal(pd_uevent_parse(buf, 0, &ev), -1);
 	/* A bad number: no device numbers. */
-	const char *badnum[] = {"add@/x", "ACTION=add", "DEVPATH=/x", "SUBSYSTEM=block",
-				"MAJOR=8x", "MINOR=1", NULL};
+	const char *badnum[] = {"add@/x",   "ACTION=add", "DEVPATH=/x", "SUBSYSTEM=block",
+				"MAJOR=8x", "MINOR=1",	  NULL};
 	n = record(buf, sizeof(buf), badnum);
 	assert_int_equal(pd_uevent_parse(buf, n, &ev), 0);
 	assert_false(ev.has_devnum);
@@ -95,8 +102,8 @@ static void test_uevent_matches(void **state)
 	assert_int_equal(pd_blk_want_parse("blk", "02/00", &pci, &err), 0);
 	assert_int_equal(pd_blk_want_parse("mmioblk", "/dev/vdb", &name, &err), 0);
 	assert_int_equal(pd_blk_want_parse("scsi", "0:1", &scsi, &err), 0);
-	struct pd_uevent vd = ev_of("add", "block",
-				    "/devices/pci0000:00/0000:00:02.0/0000:01:00.0/virtio3/block/vdb");
+	struct pd_uevent vd = ev_of(
+	    "add", "block", "/devices/pci0000:00/0000:00:02.0/0000:01:00.0/virtio3/block/vdb");
 	struct pd_uevent sd = ev_of("add", "block",
 				    "/devices/pci0000:00/0000:00:03.0/virtio1/host0/target0:0:0/"
 				    "0:0:0:1/block/sda");
@@ -106,17 +113,20 @@ static void test_uevent_matches(void **state)
 	assert_true(pd_uevent_matches(&sd, &scsi));
 	assert_false(pd_uevent_matches(&sd, &name));
 	/* A partition, a removal, another subsystem, a name that only starts the same. */
-	struct pd_uevent part = ev_of("add", "block", "/devices/virtio-mmio/virtio0/block/vdb/vdb1");
+	struct pd_uevent part =
+	    ev_of("add", "block", "/devices/virtio-mmio/virtio0/block/vdb/vdb1");
 	assert_false(pd_uevent_matches(&part, &name));
 	struct pd_uevent rm = vd;
 	snprintf(rm.action, sizeof(rm.action), "remove");
 	assert_false(pd_uevent_matches(&rm, &pci));
-	struct pd_uevent net = ev_of("add", "net", "/devices/pci0000:00/0000:00:04.0/virtio2/net/eth1");
+	struct pd_uevent net =
+	    ev_of("add", "net", "/devices/pci0000:00/0000:00:04.0/virtio2/net/eth1");
 	assert_false(pd_uevent_matches(&net, &pci));
 	struct pd_uevent vdbb = ev_of("add", "block", "/devices/virtio-mmio/virtio0/block/vdbb");
 	assert_false(pd_uevent_matches(&vdbb, &name));
 	/* LUN 11 is not LUN 1. */
-	struct pd_uevent lun11 = ev_of("add", "block", "/devices/x/host0/target0:0:0/0:0:0:11/block/sdc");
+	struct pd_uevent lun11 =
+	    ev_of("add", "block", "/devices/x/host0/target0:0:0/0:0:0:11/block/sdc");
 	assert_false(pd_uevent_matches(&lun11, &scsi));
 }
 
@@ -315,8 +325,8 @@ static void test_device_want(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_uevent_parse),     cmocka_unit_test(test_uevent_matches),
-	    cmocka_unit_test(test_want_parse),       cmocka_unit_test(test_devices_rewrite),
+	    cmocka_unit_test(test_uevent_parse),	cmocka_unit_test(test_uevent_matches),
+	    cmocka_unit_test(test_want_parse),		cmocka_unit_test(test_devices_rewrite),
 	    cmocka_unit_test(test_devices_rewrite_bad), cmocka_unit_test(test_device_want),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
