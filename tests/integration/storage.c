@@ -146,6 +146,36 @@ static int case_bad_input(struct it *t)
 	return 0;
 }
 
+/* Bad input fails at once, even after an entry that would make the call wait. */
+static int case_bad_input_before_wait(struct it *t)
+{
+	struct it_spec s;
+	Grpc__Storage st[2], *stp[2] = {&st[0], &st[1]};
+	Grpc__Device d[2], *dp[2] = {&d[0], &d[1]};
+	Grpc__LinuxDevice ld, *ldp[1];
+	Grpc__CreateContainerRequest req;
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "true", NULL);
+	storage_init(&st[0], "scsi", "9:9", "ext4", STORAGE_MP);
+	storage_init(&st[1], "blk", "zz", "ext4", STORAGE_MP "2");
+	it_create_req(&req, "bad-late", &s);
+	req.n_storages = 2;
+	req.storages = stp;
+	int64_t start = it_now_ms();
+	RET(expect_fail(t, "CreateContainer", &req.base, PD_INVALID_ARGUMENT, "bad PCI path"));
+	spec_xdisk(&s, &ld, ldp);
+	device_init(&d[0], "mmioblk", "", "/dev/pd-no-such-disk", "");
+	device_init(&d[1], "vfio-ap", "x", "", "");
+	it_create_req(&req, "bad-late", &s);
+	req.n_devices = 2;
+	req.devices = dp;
+	RET(expect_fail(t, "CreateContainer", &req.base, PD_UNIMPLEMENTED, "'vfio-ap'"));
+	int64_t took = it_now_ms() - start;
+	if (took > 1500)
+		return it_why(t, "bad input took %lld ms to fail: it waited", (long long)took);
+	return expect_no_container(t, "bad-late");
+}
+
 /* ---- timeouts ----------------------------------------------------------------------------- */
 
 /* A call for a device no one plugs in fails DEADLINE_EXCEEDED naming it after the agent's
@@ -389,6 +419,7 @@ static int case_host_gives_up_first(struct it *t)
 
 static const struct it_case cases[] = {
     {"bad_input", case_bad_input},
+    {"bad_input_before_wait", case_bad_input_before_wait},
     {"timeouts", case_timeouts},
     {"host_gives_up_first", case_host_gives_up_first},
     {"device_parked_until_uevent", case_device_parked_until_uevent},
