@@ -88,9 +88,13 @@ run_ctl() {
 
 # Block storages and devices (issue 4): storage_tests, see storage.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/storage.sh"
-# PD_IT_ONLY=storage runs only that part (a quick run of one area).
-if [ "${PD_IT_ONLY:-}" = storage ]; then
-	storage_tests
+# PD_IT_ONLY=storage (or guest) runs only that part (a quick run of one area).
+if [ -n "${PD_IT_ONLY:-}" ]; then
+	case $PD_IT_ONLY in
+	storage) storage_tests ;;
+	guest) . "$(dirname "${BASH_SOURCE[0]}")/guest.sh" && guest_tests ;;
+	*) fail PD_IT_ONLY "unknown part '$PD_IT_ONLY' (storage, guest)" ;;
+	esac
 	echo "integration: $passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 	exit

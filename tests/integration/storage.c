@@ -28,16 +28,6 @@
 #define STORAGE_MP "/run/kata-containers/storage-it/ext4"
 #define HELLO	   "hello-from-disk\n"
 
-static int expect_fail(struct it *t, const char *method, const ProtobufCMessage *req, int want,
-		       const char *part)
-{
-	if (it_code(t, method, req, want) < 0)
-		return -1;
-	if (part && !strstr(t->msg, part))
-		return it_why(t, "%s: message '%s' lacks '%s'", method, t->msg, part);
-	return 0;
-}
-
 /* The container must not exist: a failed or timed-out create leaves nothing behind. */
 static int expect_no_container(struct it *t, const char *cid)
 {
@@ -58,21 +48,30 @@ static void storage_init(Grpc__Storage *st, const char *driver, const char *sour
 	st->mount_point = (char *)mp;
 }
 
-/* CreateContainer of a plain spec with one storage and/or one device. */
+/* A CreateContainer of the spec with one storage and/or one device; stp and devp hold
+ * the pointer arrays. */
+static void req_with(Grpc__CreateContainerRequest *req, const char *cid, struct it_spec *s,
+		     Grpc__Storage *st, Grpc__Device *dev, Grpc__Storage **stp, Grpc__Device **devp)
+{
+	it_create_req(req, cid, s);
+	stp[0] = st;
+	devp[0] = dev;
+	req->n_storages = st ? 1 : 0;
+	req->storages = stp;
+	req->n_devices = dev ? 1 : 0;
+	req->devices = devp;
+}
+
 static int create_with(struct it *t, const char *cid, struct it_spec *s, Grpc__Storage *st,
 		       Grpc__Device *dev, int want, const char *part)
 {
 	Grpc__CreateContainerRequest req;
-	Grpc__Storage *stp[1] = {st};
-	Grpc__Device *devp[1] = {dev};
-	it_create_req(&req, cid, s);
-	req.n_storages = st ? 1 : 0;
-	req.storages = stp;
-	req.n_devices = dev ? 1 : 0;
-	req.devices = devp;
+	Grpc__Storage *stp[1];
+	Grpc__Device *devp[1];
+	req_with(&req, cid, s, st, dev, stp, devp);
 	if (want == 0)
 		return it_ok(t, "CreateContainer", &req.base, NULL, NULL);
-	return expect_fail(t, "CreateContainer", &req.base, want, part);
+	return it_code_msg(t, "CreateContainer", &req.base, want, part);
 }
 
 static void device_init(Grpc__Device *d, const char *type, const char *id, const char *vm_path,
@@ -138,11 +137,11 @@ static int case_bad_input(struct it *t)
 	RET(expect_no_container(t, "bad-dev"));
 	/* AddSwap: no path, a slot out of range. */
 	Grpc__AddSwapRequest sw = GRPC__ADD_SWAP_REQUEST__INIT;
-	RET(expect_fail(t, "AddSwap", &sw.base, PD_INVALID_ARGUMENT, "empty PCI path"));
+	RET(it_code_msg(t, "AddSwap", &sw.base, PD_INVALID_ARGUMENT, "empty PCI path"));
 	uint32_t slots[] = {2, 40};
 	sw.pcipath = slots;
 	sw.n_pcipath = 2;
-	RET(expect_fail(t, "AddSwap", &sw.base, PD_INVALID_ARGUMENT, "slot 40"));
+	RET(it_code_msg(t, "AddSwap", &sw.base, PD_INVALID_ARGUMENT, "slot 40"));
 	return 0;
 }
 
@@ -162,14 +161,14 @@ static int case_bad_input_before_wait(struct it *t)
 	req.n_storages = 2;
 	req.storages = stp;
 	int64_t start = it_now_ms();
-	RET(expect_fail(t, "CreateContainer", &req.base, PD_INVALID_ARGUMENT, "bad PCI path"));
+	RET(it_code_msg(t, "CreateContainer", &req.base, PD_INVALID_ARGUMENT, "bad PCI path"));
 	spec_xdisk(&s, &ld, ldp);
 	device_init(&d[0], "mmioblk", "", "/dev/pd-no-such-disk", "");
 	device_init(&d[1], "vfio-ap", "x", "", "");
 	it_create_req(&req, "bad-late", &s);
 	req.n_devices = 2;
 	req.devices = dp;
-	RET(expect_fail(t, "CreateContainer", &req.base, PD_UNIMPLEMENTED, "'vfio-ap'"));
+	RET(it_code_msg(t, "CreateContainer", &req.base, PD_UNIMPLEMENTED, "'vfio-ap'"));
 	int64_t took = it_now_ms() - start;
 	if (took > 1500)
 		return it_why(t, "bad input took %lld ms to fail: it waited", (long long)took);
@@ -184,7 +183,7 @@ static int timed_fail(struct it *t, const char *method, const ProtobufCMessage *
 		      const char *part)
 {
 	int64_t start = it_now_ms();
-	RET(expect_fail(t, method, req, PD_DEADLINE_EXCEEDED, part));
+	RET(it_code_msg(t, method, req, PD_DEADLINE_EXCEEDED, part));
 	int64_t took = it_now_ms() - start;
 	if (took < 1900 || took > 8000)
 		return it_why(t, "%s: failed after %lld ms, want about 2000", method,
@@ -192,6 +191,18 @@ static int timed_fail(struct it *t, const char *method, const ProtobufCMessage *
 	if (!strstr(t->msg, "within 2 s (agent.hotplug_timeout)"))
 		return it_why(t, "%s: message '%s' does not name the timeout", method, t->msg);
 	return 0;
+}
+
+/* A CreateContainer that waits for its disk in vain, and leaves no container behind. */
+static int timed_create(struct it *t, const char *cid, struct it_spec *s, Grpc__Storage *st,
+			Grpc__Device *dev, const char *part)
+{
+	Grpc__CreateContainerRequest req;
+	Grpc__Storage *stp[1];
+	Grpc__Device *devp[1];
+	req_with(&req, cid, s, st, dev, stp, devp);
+	RET(timed_fail(t, "CreateContainer", &req.base, part));
+	return expect_no_container(t, cid);
 }
 
 static int case_timeouts(struct it *t)
@@ -210,20 +221,9 @@ static int case_timeouts(struct it *t)
 	it_spec_args(&s, "true", NULL);
 	spec_xdisk(&s, &ld, ldp);
 	device_init(&d, "mmioblk", "", "/dev/pd-no-such-disk", "/dev/xdisk");
-	Grpc__CreateContainerRequest req;
-	Grpc__Device *devp[1] = {&d};
-	it_create_req(&req, "timeout-dev", &s);
-	req.n_devices = 1;
-	req.devices = devp;
-	RET(timed_fail(t, "CreateContainer", &req.base, "block device pd-no-such-disk"));
-	RET(expect_no_container(t, "timeout-dev"));
+	RET(timed_create(t, "timeout-dev", &s, NULL, &d, "block device pd-no-such-disk"));
 	storage_init(&st, "scsi", "7:3", "ext4", STORAGE_MP);
-	Grpc__Storage *stp[1] = {&st};
-	it_create_req(&req, "timeout-st", &s);
-	req.n_storages = 1;
-	req.storages = stp;
-	RET(timed_fail(t, "CreateContainer", &req.base, "SCSI address 7:3"));
-	RET(expect_no_container(t, "timeout-st"));
+	RET(timed_create(t, "timeout-st", &s, &st, NULL, "SCSI address 7:3"));
 	/* The mount point was never made. */
 	char p[PATH_MAX];
 	struct stat sb;

@@ -14,7 +14,7 @@ storage_agent_alive() {
 
 storage_tests() {
 	local addr=unix://$tmp/storage.sock log=$tmp/storage-agent.log rootfs=$tmp/storage-rootfs
-	local img=$tmp/storage-ext4.img rc
+	local img=$tmp/storage-ext4.img
 	if [ ! -x "$itest/storage" ] || [ ! -x "$build/pdtest" ]; then
 		fail storage "missing $itest/storage or $build/pdtest (make integration builds them)"
 		return
@@ -42,33 +42,8 @@ storage_tests() {
 	fi
 	IT_EXT4_IMAGE=$img run_itest storage 120 "$itest/storage" "$addr" "$rootfs" "$storage_pid" \
 		pidone-it-storage
-	if storage_agent_alive; then
-		pass storage_agent_survived
-	else
-		fail storage_agent_survived "the agent died during the tests; its log ends with:"
-		tail -20 "$log" | sed 's/^/    /'
-	fi
-	run_ctl storage_destroy_sandbox 0 '' '' -- --addr "$addr" destroy-sandbox
-	for _ in $(seq 50); do
-		storage_agent_alive || break
-		sleep 0.1
-	done
-	if storage_agent_alive; then
-		fail storage_agent_stops "still running 5 s after DestroySandbox"
-		kill -KILL "$storage_pid" 2>/dev/null
-	else
-		wait "$storage_pid"
-		rc=$?
-		[ "$rc" -eq 0 ] && pass storage_agent_stops ||
-			fail storage_agent_stops "exit status $rc"
-	fi
+	agent_teardown storage "$storage_pid" "$addr" "$log"
 	storage_pid=
-	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$log"; then
-		fail storage_agent_log_clean "sanitizer reports in the agent log:"
-		grep -E 'Sanitizer|runtime error:' "$log" | head -5 | sed 's/^/    /'
-	else
-		pass storage_agent_log_clean
-	fi
 }
 
 storage_cleanup() {
