@@ -40,6 +40,7 @@ static void waiter_free(struct waiter *w)
 	free(w);
 }
 
+/* Off whichever list holds it (the waiters, or a list being run). */
 static void unlink_waiter(struct waiter *w)
 {
 	pd_list_del(&w->node);
@@ -96,6 +97,30 @@ static void retry(struct waiter *w)
 		waiter_free(w);
 }
 
+/* Fail or retry the waiters moved to `list`, one at a time from its head: answering a call
+ * can end its connection, whose other parked calls (maybe on this list) are then cancelled
+ * and unlinked, so nothing is held across an answer but the list head. */
+static void run_list(struct pd_list *list, bool expired)
+{
+	while (!pd_list_empty(list)) {
+		struct waiter *w = pd_container_of(list->next, struct waiter, node);
+		unlink_waiter(w);
+		if (!expired) {
+			retry(w);
+			continue;
+		}
+		char what[80];
+		struct pd_error err;
+		pd_blk_want_text(&w->want, what, sizeof(what));
+		pd_error_set(&err, PD_DEADLINE_EXCEEDED, ETIMEDOUT,
+			     "%s did not appear within %u s (agent.hotplug_timeout)", what,
+			     w->timeout_s);
+		w->call->on_cancel = NULL;
+		pd_call_fail(w->call, &err);
+		waiter_free(w);
+	}
+}
+
 static void on_uevent(struct pd_loop *loop, struct pd_watch *watch, uint32_t events)
 {
 	struct pd_uevent ev;
@@ -109,7 +134,7 @@ static void on_uevent(struct pd_loop *loop, struct pd_watch *watch, uint32_t eve
 			struct waiter *w = pd_container_of(pos, struct waiter, node);
 			/* Records were lost (2): everyone looks again. */
 			if (rc == 2 || pd_uevent_matches(&ev, &w->want)) {
-				unlink_waiter(w);
+				pd_list_del(&w->node);
 				pd_list_add_tail(&ready, &w->node);
 			}
 		}
@@ -119,11 +144,7 @@ static void on_uevent(struct pd_loop *loop, struct pd_watch *watch, uint32_t eve
 	}
 	if (rc < 0)
 		pd_warn("uevent socket read failed", "errno=%d", errno);
-	while (!pd_list_empty(&ready)) {
-		struct waiter *w = pd_container_of(ready.next, struct waiter, node);
-		pd_list_del(&w->node);
-		retry(w);
-	}
+	run_list(&ready, false);
 	arm_timer();
 }
 
@@ -133,23 +154,18 @@ static void on_timer(struct pd_loop *loop, struct pd_watch *watch, uint32_t even
 	if (read(watch->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		pd_warn("device wait timer read failed", "errno=%d", errno);
 	int64_t now = pd_now_ns();
+	struct pd_list expired;
+	pd_list_init(&expired);
 	struct pd_list *pos, *tmp;
 	pd_list_for_each_safe(pos, tmp, &dw.waiters)
 	{
 		struct waiter *w = pd_container_of(pos, struct waiter, node);
-		if (w->deadline_ns > now)
-			continue;
-		unlink_waiter(w);
-		char what[80];
-		struct pd_error err;
-		pd_blk_want_text(&w->want, what, sizeof(what));
-		pd_error_set(&err, PD_DEADLINE_EXCEEDED, ETIMEDOUT,
-			     "%s did not appear within %u s (agent.hotplug_timeout)", what,
-			     w->timeout_s);
-		w->call->on_cancel = NULL;
-		pd_call_fail(w->call, &err);
-		waiter_free(w);
+		if (w->deadline_ns <= now) {
+			pd_list_del(&w->node);
+			pd_list_add_tail(&expired, &w->node);
+		}
 	}
+	run_list(&expired, true);
 	arm_timer();
 }
 
@@ -237,9 +253,4 @@ int pd_devwait_find(const struct pd_devwait_req *r, const char *sysfs,
 		return -1;
 	pd_error_clear(err);
 	return park(r, want, err);
-}
-
-unsigned pd_devwait_count(void)
-{
-	return dw.n;
 }

@@ -34,7 +34,5 @@ int pd_devwait_listen(struct pd_loop *loop, struct pd_error *err);
 int pd_devwait_find(const struct pd_devwait_req *r, const char *sysfs,
 		    const struct pd_blk_want *want, struct pd_blk_found *found,
 		    struct pd_error *err);
-/* Calls waiting now (for tests and metrics). */
-unsigned pd_devwait_count(void);
 
 #endif
