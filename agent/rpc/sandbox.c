@@ -85,15 +85,12 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 	struct pd_blk_found *devs;
 	if (sb->created)
 		return pd_error_set(err, PD_ALREADY_EXISTS, 0, "the sandbox exists already");
-	if (check_sandbox(req, err) < 0)
+	/* Modules first: a disk's driver may be one. Loaded again on a retry: EEXIST is fine. */
+	if (check_sandbox(req, err) < 0 || load_modules(req, err) < 0)
 		return -1;
 	int rc = pd_rpc_storages_devices(&r, req->storages, req->n_storages, &devs, err);
 	if (rc != 0)
-		return rc; /* parked until a disk shows up, or failed: nothing done yet */
-	if (load_modules(req, err) < 0) {
-		free(devs);
-		return -1;
-	}
+		return rc; /* parked until a disk shows up, or failed: no storage, no namespace yet */
 	if (pd_sandbox_ns_create(req->hostname, err) < 0) {
 		free(devs);
 		return pd_error_wrap(err, "sandbox namespaces");

@@ -432,9 +432,18 @@ int main(int argc, char **argv)
 	struct it t;
 	if (it_init(&t, argc, argv) < 0)
 		return 1;
+	/* A sandbox storage that cannot be: refused, and the sandbox is not made. */
 	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	Grpc__Storage st, *stp[1] = {&st};
+	storage_init(&st, "scsi", "x:1", "xfs", STORAGE_MP);
 	req.hostname = IT_HOSTNAME;
 	req.sandbox_id = (char *)t.sandbox;
+	req.n_storages = 1;
+	req.storages = stp;
+	it_report(&t, "create_sandbox_bad_storage",
+		  it_code_msg(&t, "CreateSandbox", &req.base, PD_INVALID_ARGUMENT,
+			      "bad SCSI address 'x:1'"));
+	req.n_storages = 0;
 	it_report(&t, "create_sandbox", it_ok(&t, "CreateSandbox", &req.base, NULL, NULL));
 	it_run_cases(&t, cases);
 	return it_finish(&t, "storage");
