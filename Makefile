@@ -30,7 +30,7 @@ PROTO_H     := $(PROTO_C:.c=.h)
 
 # Everything of the agent except its main(): linked into pidone and into the unit tests.
 AGENT_SRCS  := $(sort $(wildcard init/*.c agent/*.c agent/ttrpc/*.c agent/rpc/*.c agent/sandbox/*.c \
-                 agent/net/*.c agent/guest/*.c agent/cgroup/*.c \
+                 agent/net/*.c agent/guest/*.c agent/cgroup/*.c agent/device/*.c \
                  agent/container/*.c))
 AGENT_SRCS  := $(filter-out agent/main.c,$(AGENT_SRCS))
 MAIN_SRC    := agent/main.c

@@ -25,7 +25,8 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: pidone [--server-addr ADDR] [--log-level LEVEL] [--version]\n"
+	fprintf(out, "usage: pidone [--server-addr ADDR] [--log-level LEVEL] [--hotplug-timeout S]\n"
+		     "              [--version]\n"
 		     "  ADDR: vsock://CID:PORT | unix:///path | unix://@name | serial://PORTNAME\n"
 		     "  As pid 1 the options come from the kernel command line (agent.*).\n");
 }
@@ -35,12 +36,13 @@ static int parse_args(int argc, char **argv, struct pd_config *cfg)
 	static const struct option opts[] = {
 		{"server-addr", required_argument, NULL, 'a'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"hotplug-timeout", required_argument, NULL, 't'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "a:l:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:l:t:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			snprintf(cfg->server_addr, sizeof(cfg->server_addr), "%s", optarg);
@@ -52,6 +54,17 @@ static int parse_args(int argc, char **argv, struct pd_config *cfg)
 				return -1;
 			}
 			cfg->log_level = lvl;
+			break;
+		}
+		case 't': {
+			/* Host tests: a short wait for devices that will never come. */
+			char *end;
+			unsigned long s = strtoul(optarg, &end, 10);
+			if (*end || s < 1 || s > 3600) {
+				fprintf(stderr, "pidone: bad --hotplug-timeout '%s'\n", optarg);
+				return -1;
+			}
+			cfg->hotplug_timeout_s = (unsigned)s;
 			break;
 		}
 		case 'V':

@@ -13,6 +13,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 # shellcheck source=qemu-tests/containers.sh
 . "$HERE/containers.sh"
+# shellcheck source=qemu-tests/storage.sh
+. "$HERE/storage.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 pd_vm_setup "$1" || exit 1
@@ -174,6 +176,18 @@ CHECKS=(
 	"poweroff - check_poweroff"
 	"console always check_console_clean"
 )
+
+# Hot-plugged disks (storage.sh): with the pidone kernel (PD_KERNEL set), unless PD_STORAGE=0.
+if [ -n "${PD_KERNEL:-}" ] && [ "${PD_STORAGE:-1}" = 1 ]; then
+	PD_QEMU_EXTRA="${PD_QEMU_EXTRA:-} $(pd_storage_qemu_args)"
+	i=0
+	while [ "${CHECKS[$i]%% *}" != container-exec ]; do i=$((i + 1)); done
+	CHECKS=("${CHECKS[@]:0:$((i + 1))}" "storage-blk - check_storage_blk"
+		"storage-scsi-xfs - check_storage_scsi_xfs" "storage-device - check_storage_device"
+		"storage-swap - check_storage_swap" "storage-swapfile - check_storage_swapfile"
+		"storage-timeout - check_storage_timeout"
+		"${CHECKS[@]:$((i + 1))}")
+fi
 
 if [ "${PD_DEBUG_CONSOLE:-0}" = 1 ]; then
 	CHECKS=("${CHECKS[@]:0:2}" "debug-console - check_debug_console" "${CHECKS[@]:2}")

@@ -15,6 +15,7 @@ set -euo pipefail
 CORE_PKGS=(build-essential musl-tools protobuf-c-compiler libprotobuf-c-dev libjsmn-dev
 	qemu-system-x86 busybox-static linux-image-amd64 libcmocka-dev clang lld gperf cpio dpkg-dev
 	libcap-ng-dev libseccomp-dev pkg-config file iproute2 util-linux
+	e2fsprogs xfsprogs # the storage tests build ext4 and xfs disk images
 	runc) # runc: the tests make their OCI bundles with `runc spec`, as a user would
 # Only the benchmarks compare against these; a machine without them can still build and test.
 PEER_PKGS=(crun golang-go golang-github-containerd-ttrpc-dev)

@@ -73,25 +73,9 @@ int pd_random_reseed(const char *dev, const void *data, size_t len, struct pd_er
 
 /* ---- swap.c --------------------------------------------------------------------------------- */
 
-#define PD_PCI_PATH_MAX 8 /* bridges deep */
-#define PD_PCI_SLOT_MAX 31
-/* A PCI path from the host: 1..PD_PCI_PATH_MAX slots, each 0..31 (function 0). */
-int pd_pci_path_check(const uint32_t *slots, size_t n, struct pd_error *err);
-/* The sysfs directory of the device at a PCI path under root complex 0000:00, following
- * bridges through their pci_bus/ entry (or, lacking it, their child devices):
- * "<sysfs>/devices/pci0000:00/0000:00:02.0/0000:01:01.0". */
-int pd_pci_path_to_sysfs(const char *sysfs, const uint32_t *slots, size_t n, char *out,
-			 size_t size, struct pd_error *err);
-/* The block device name ("vdb") of the virtio-blk disk at a PCI path. NOT_FOUND when there
- * is no device, or no disk on it (yet). */
-int pd_virtio_blk_at(const char *sysfs, const uint32_t *slots, size_t n, char *name, size_t size,
-		     struct pd_error *err);
 /* AddSwapPath: an absolute path to a regular file or a block device, then swapon. */
 int pd_swap_check_path(const char *path, struct pd_error *err);
 int pd_swap_on(const char *path, struct pd_error *err);
-/* AddSwap: the disk at the PCI path, <dev>/<name>, swapon. */
-int pd_swap_on_pci(const char *sysfs, const char *dev, const uint32_t *slots, size_t n,
-		   struct pd_error *err);
 
 /* ---- volume.c ------------------------------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include "agent/container/validate.h"
 #include "agent/log.h"
 #include "agent/rpc/cgroups.h"
+#include "agent/rpc/devices.h"
 #include "agent/rpc/lookup.h"
 #include "agent/rpc/oci_spec.h"
 #include "agent/rpc/storages.h"
@@ -60,9 +61,6 @@ static int check_create(struct pd_call *call, const Grpc__CreateContainerRequest
 		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0, "too many containers");
 	if (!req->oci)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "CreateContainer without an OCI spec");
-	if (req->n_devices)
-		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "devices are not implemented in pidone yet");
 	return 0;
 }
 
@@ -72,8 +70,16 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 	const Grpc__CreateContainerRequest *req = (const void *)msg;
 	struct pd_sandbox *sb = &pd_call_agent(call)->sandbox;
 	const char *exec_id;
+	struct pd_agent *agent = pd_call_agent(call);
+	struct pd_devwait_req r = {&agent->loop, call, rpc_create_container, msg,
+				   agent->cfg.hotplug_timeout_s};
+	struct pd_blk_found *devs;
 	if (check_create(call, req, &exec_id, err) < 0)
 		return -1;
+	/* Devices and disks first: the call may park here until they appear (nothing done). */
+	int rc = pd_rpc_create_devices(&r, (Grpc__CreateContainerRequest *)req, &devs, err);
+	if (rc != 0)
+		return rc;
 	struct pd_container_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	pd_arena_init(&cfg.arena, PD_CONFIG_BYTES);
@@ -83,11 +89,13 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 	if (pd_oci_spec_to_config(req->oci, req->container_id, &cfg, err) < 0 ||
 	    kata_namespaces(&cfg, req->sandbox_pidns, cg_v2, err) < 0 ||
 	    pd_sysctls_check(&cfg, err) < 0 || pd_process_config_check(&cfg.process, err) < 0 ||
-	    pd_rpc_storages_acquire(sb, req->storages, req->n_storages, false, &mps, &n_mps,
+	    pd_rpc_storages_acquire(sb, req->storages, devs, req->n_storages, false, &mps, &n_mps,
 				    err) < 0) {
+		free(devs);
 		pd_arena_free(&cfg.arena);
 		return -1;
 	}
+	free(devs);
 	struct pd_container *ctr;
 	struct pd_cgroup *cg;
 	const Grpc__LinuxResources *res = req->oci->linux_ ? req->oci->linux_->resources : NULL;

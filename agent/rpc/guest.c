@@ -3,7 +3,11 @@
  * kernel paths, and encode. Get/SetIPTables park their call while the helper program runs. */
 #include "rpc.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "agent.pb-c.h"
+#include "agent/device/devwait.h"
 #include "agent/guest/guest.h"
 #include "agent/log.h"
 #include "csi.pb-c.h"
@@ -83,12 +87,26 @@ static int rpc_set_guest_date_time(struct pd_call *call, const ProtobufCMessage 
 	return 0;
 }
 
+/* The disk may still be on its way (the host hot-plugs it just before): wait for its uevent,
+ * up to agent.hotplug_timeout. */
 static int rpc_add_swap(struct pd_call *call, const ProtobufCMessage *msg, struct pd_error *err)
 {
 	const Grpc__AddSwapRequest *req = (const void *)msg;
-	if (pd_swap_on_pci(PD_GUEST_SYSFS, PD_GUEST_DEV, req->pcipath, req->n_pcipath, err) < 0)
+	struct pd_agent *agent = pd_call_agent(call);
+	struct pd_blk_want want = {.kind = PD_BLK_PCI, .n_slots = req->n_pcipath};
+	struct pd_devwait_req r = {&agent->loop, call, rpc_add_swap, msg, agent->cfg.hotplug_timeout_s};
+	struct pd_blk_found dev;
+	char path[PD_BLK_NAME_MAX + 8];
+	if (pd_pci_path_check(req->pcipath, req->n_pcipath, err) < 0)
 		return -1;
-	pd_info("swap on a disk", "pci_slots=%zu", req->n_pcipath);
+	memcpy(want.slots, req->pcipath, req->n_pcipath * sizeof(want.slots[0]));
+	int rc = pd_devwait_find(&r, PD_GUEST_SYSFS, &want, &dev, err);
+	if (rc != 0)
+		return rc;
+	snprintf(path, sizeof(path), PD_GUEST_DEV "/%s", dev.name);
+	if (pd_swap_on(path, err) < 0)
+		return -1;
+	pd_info("swap on a disk", "dev=%s", path);
 	pd_call_reply(call, NULL);
 	return 0;
 }

@@ -79,16 +79,27 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 	struct pd_sandbox *sb = &pd_call_agent(call)->sandbox;
 	char **mps = NULL;
 	size_t n_mps = 0;
+	struct pd_agent *agent = pd_call_agent(call);
+	struct pd_devwait_req r = {&agent->loop, call, rpc_create_sandbox, msg,
+				   agent->cfg.hotplug_timeout_s};
+	struct pd_blk_found *devs;
 	if (sb->created)
 		return pd_error_set(err, PD_ALREADY_EXISTS, 0, "the sandbox exists already");
+	/* Modules first: a disk's driver may be one. Loaded again on a retry: EEXIST is fine. */
 	if (check_sandbox(req, err) < 0 || load_modules(req, err) < 0)
 		return -1;
-	if (pd_sandbox_ns_create(req->hostname, err) < 0)
+	int rc = pd_rpc_storages_devices(&r, req->storages, req->n_storages, &devs, err);
+	if (rc != 0)
+		return rc; /* parked until a disk shows up, or failed: no storage, no namespace yet */
+	if (pd_sandbox_ns_create(req->hostname, err) < 0) {
+		free(devs);
 		return pd_error_wrap(err, "sandbox namespaces");
+	}
 	sb->ns_pinned = true;
-	if (pd_rpc_storages_acquire(sb, req->storages, req->n_storages, true, &mps, &n_mps, err) <
-		    0 ||
-	    pd_sandbox_set_dns(req->dns, req->n_dns, err) < 0) {
+	rc = pd_rpc_storages_acquire(sb, req->storages, devs, req->n_storages, true, &mps, &n_mps,
+				     err);
+	free(devs);
+	if (rc < 0 || pd_sandbox_set_dns(req->dns, req->n_dns, err) < 0) {
 		pd_sandbox_destroy(sb);
 		return -1;
 	}

@@ -13,8 +13,18 @@
 #include "init/mounts.h"
 #include "agent/log.h"
 
-const char *const pd_storage_drivers[] = {"9p", "virtio-fs", "ephemeral", "local", "bind"};
+const char *const pd_storage_drivers[] = {"9p",	 "virtio-fs", "ephemeral", "local", "bind",
+					  "blk", "mmioblk",   "scsi",	   "nvdimm"};
 const size_t pd_storage_n_drivers = sizeof(pd_storage_drivers) / sizeof(pd_storage_drivers[0]);
+
+bool pd_storage_is_block(const char *driver)
+{
+	static const char *const block[] = {"blk", "mmioblk", "scsi", "nvdimm"};
+	for (size_t i = 0; i < sizeof(block) / sizeof(block[0]); i++)
+		if (strcmp(driver, block[i]) == 0)
+			return true;
+	return false;
+}
 
 static struct pd_storage *find(struct pd_sandbox *sb, const char *mount_point)
 {
@@ -66,6 +76,7 @@ static int do_mount(const struct pd_storage_spec *spec, const char *mp, struct p
 					&bind, err);
 	const char *type = spec->fstype;
 	const char *d = spec->driver;
+	const char *source = spec->device ? spec->device : spec->source;
 	if (rc == 0 && strcmp(d, "9p") == 0) {
 		type = "9p";
 		rc = fix_9p_msize(&a, &data) < 0 ? pd_error_errno(err, ENOMEM, "9p options") : 0;
@@ -77,10 +88,12 @@ static int do_mount(const struct pd_storage_spec *spec, const char *mp, struct p
 		flags |= MS_BIND | MS_REC;
 		type = NULL;
 	}
-	if (rc == 0 && mount(spec->source, mp, type, flags & ~MS_RDONLY, data) < 0)
-		rc = pd_error_errno(err, errno, "mount %s (%s) on %s", spec->source,
+	/* A disk mounted read-only is mounted so at once: ext4 would replay its journal. */
+	unsigned long first = spec->device ? flags : flags & ~MS_RDONLY;
+	if (rc == 0 && mount(source, mp, type, first, data) < 0)
+		rc = pd_error_errno(err, errno, "mount %s (%s) on %s", source,
 				    type ? type : "bind", mp);
-	if (rc == 0 && (flags & MS_RDONLY) &&
+	if (rc == 0 && (flags & MS_RDONLY) && !spec->device &&
 	    mount(NULL, mp, NULL, MS_REMOUNT | (flags & MS_BIND) | flags, NULL) < 0) {
 		rc = pd_error_errno(err, errno, "remount %s read-only", mp);
 		umount2(mp, MNT_DETACH);
@@ -101,6 +114,13 @@ static int check_spec(const struct pd_storage_spec *spec, struct pd_error *err)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
 				    "storage mount point %s is not under " PD_STORAGE_ROOT,
 				    spec->mount_point);
+	bool block = pd_storage_is_block(spec->driver);
+	if (block && !spec->device)
+		return pd_error_set(err, PD_INTERNAL, 0, "block storage %s: no device looked up",
+				    spec->mount_point);
+	if (block && (!spec->fstype || !spec->fstype[0]))
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				    "block storage %s: no fstype (ext4, xfs, ...)", spec->mount_point);
 	if (strcmp(spec->driver, "bind") == 0 && !under_storage_root(spec->source))
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
 				    "bind storage source %s is not under " PD_STORAGE_ROOT,

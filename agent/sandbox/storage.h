@@ -1,6 +1,7 @@
 /* Storages the host asks for (CreateSandbox, CreateContainer): filesystems mounted in the
  * guest, reference-counted by mount point (a second user only takes a reference; the last
- * release unmounts). Drivers: 9p, virtio-fs, ephemeral (tmpfs), local (a directory), bind.
+ * release unmounts). Drivers: 9p, virtio-fs, ephemeral (tmpfs), local (a directory), bind,
+ * and the block drivers blk, mmioblk, scsi, nvdimm (a disk the caller has found: `device`).
  * Mount points must lie under /run/kata-containers: the host does not get to mount over the
  * guest's own directories. */
 #ifndef PD_SANDBOX_STORAGE_H
@@ -25,6 +26,7 @@ struct pd_storage_spec {
 	const char *source;
 	const char *fstype;
 	const char *mount_point;
+	const char *device; /* block drivers: the guest's node, "/dev/vdb" */
 	char *const *options;
 	size_t n_options;
 	bool shared; /* kept until the sandbox ends */
@@ -40,6 +42,8 @@ struct pd_storage {
 	struct pd_list node;
 };
 
+/* A block driver: its source names a disk to find (agent/device/blockdev.h) first. */
+bool pd_storage_is_block(const char *driver);
 /* Mount (or take a reference on) one storage. */
 int pd_storage_acquire(struct pd_sandbox *sb, const struct pd_storage_spec *spec,
 		       struct pd_error *err);

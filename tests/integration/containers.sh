@@ -54,6 +54,40 @@ run_itest() {
 	fi
 }
 
+# agent_teardown NAME PID ADDR LOG: the end of a test agent's run — it survived the tests,
+# DestroySandbox stops it (status 0) within 5 s (else it is killed), no sanitizer report in
+# its log. Checks are named NAME_agent_survived, NAME_destroy_sandbox, NAME_agent_stops,
+# NAME_agent_log_clean.
+agent_teardown() {
+	local name=$1 pid=$2 addr=$3 log=$4 rc
+	if kill -0 "$pid" 2>/dev/null; then
+		pass "${name}_agent_survived"
+	else
+		fail "${name}_agent_survived" "the agent died during the tests; its log ends with:"
+		tail -20 "$log" | sed 's/^/    /'
+	fi
+	run_ctl "${name}_destroy_sandbox" 0 '' '' -- --addr "$addr" destroy-sandbox
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "${name}_agent_stops" "still running 5 s after DestroySandbox"
+		kill -KILL "$pid" 2>/dev/null
+	else
+		wait "$pid"
+		rc=$?
+		[ "$rc" -eq 0 ] && pass "${name}_agent_stops" ||
+			fail "${name}_agent_stops" "exit status $rc"
+	fi
+	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$log"; then
+		fail "${name}_agent_log_clean" "sanitizer reports in the agent log:"
+		grep -E 'Sanitizer|runtime error:' "$log" | head -5 | sed 's/^/    /'
+	else
+		pass "${name}_agent_log_clean"
+	fi
+}
+
 containers_make_rootfs() { # containers_make_rootfs DIR
 	local dir=$1 cmd
 	mkdir -p "$dir"/{bin,proc,dev,sys,tmp,etc,work,root,home/user}

@@ -27,17 +27,6 @@ static const char *volume(struct it *t)
 	return t->rootfs; /* the second argument */
 }
 
-/* A call that must fail with `want` and a message containing `part`. */
-static int expect_fail(struct it *t, const char *method, const ProtobufCMessage *req, int want,
-		       const char *part)
-{
-	if (it_code(t, method, req, want) < 0)
-		return -1;
-	if (part && !strstr(t->msg, part))
-		return it_why(t, "%s: message '%s' lacks '%s'", method, t->msg, part);
-	return 0;
-}
-
 static bool agent_file_exists(struct it *t, const char *path)
 {
 	char p[PATH_MAX];
@@ -75,7 +64,8 @@ static int details(struct it *t)
 	Grpc__GuestDetailsResponse *d = NULL, *d0 = NULL;
 	Grpc__VersionCheckResponse *v = NULL;
 	Grpc__CheckRequest creq = GRPC__CHECK_REQUEST__INIT;
-	static const char *const handlers[] = {"9p", "virtio-fs", "ephemeral", "local", "bind"};
+	static const char *const handlers[] = {"9p",  "virtio-fs", "ephemeral", "local", "bind",
+					       "blk", "mmioblk",   "scsi",	    "nvdimm"};
 	char path[PATH_MAX];
 	int rc = -1;
 
@@ -105,8 +95,9 @@ static int details(struct it *t)
 	EXPECT(!a->init_daemon, "init_daemon is true, but the agent is pid %d", (int)t->agent);
 	EXPECT(a->supports_seccomp, "supports_seccomp is false");
 	EXPECT(a->n_device_handlers == 0, "%zu device handlers", a->n_device_handlers);
-	EXPECT(a->n_storage_handlers == 5, "%zu storage handlers", a->n_storage_handlers);
-	for (size_t i = 0; i < 5; i++)
+	EXPECT(a->n_storage_handlers == IT_N(handlers), "%zu storage handlers",
+	       a->n_storage_handlers);
+	for (size_t i = 0; i < IT_N(handlers); i++)
 		EXPECT(strcmp(a->storage_handlers[i], handlers[i]) == 0,
 		       "storage_handlers[%zu] '%s'", i, a->storage_handlers[i]);
 
@@ -189,9 +180,9 @@ static int volume_stats(struct it *t)
 	unlink(file);
 
 	req.volume_guest_path = (char *)"run/relative";
-	TRY(expect_fail(t, "GetVolumeStats", &req.base, PD_INVALID_ARGUMENT, "relative"));
+	TRY(it_code_msg(t, "GetVolumeStats", &req.base, PD_INVALID_ARGUMENT, "relative"));
 	req.volume_guest_path = (char *)"/run/no-such-volume";
-	TRY(expect_fail(t, "GetVolumeStats", &req.base, PD_NOT_FOUND, "/run/no-such-volume"));
+	TRY(it_code_msg(t, "GetVolumeStats", &req.base, PD_NOT_FOUND, "/run/no-such-volume"));
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -215,7 +206,7 @@ static int reseed(struct it *t)
 	req.data.len = sizeof(data);
 	TRY(it_ok(t, "ReseedRandomDev", &req.base, NULL, NULL));
 	req.data.len = 0;
-	TRY(expect_fail(t, "ReseedRandomDev", &req.base, PD_INVALID_ARGUMENT, "without data"));
+	TRY(it_code_msg(t, "ReseedRandomDev", &req.base, PD_INVALID_ARGUMENT, "without data"));
 	return 0;
 out:
 	return -1;
@@ -227,12 +218,12 @@ static int datetime_checks(struct it *t)
 	Grpc__SetGuestDateTimeRequest req = GRPC__SET_GUEST_DATE_TIME_REQUEST__INIT;
 	req.sec = 1700000000;
 	req.usec = 1000000;
-	TRY(expect_fail(t, "SetGuestDateTime", &req.base, PD_INVALID_ARGUMENT, "Usec 1000000"));
+	TRY(it_code_msg(t, "SetGuestDateTime", &req.base, PD_INVALID_ARGUMENT, "Usec 1000000"));
 	req.usec = -1;
-	TRY(expect_fail(t, "SetGuestDateTime", &req.base, PD_INVALID_ARGUMENT, "Usec -1"));
+	TRY(it_code_msg(t, "SetGuestDateTime", &req.base, PD_INVALID_ARGUMENT, "Usec -1"));
 	req.sec = -5;
 	req.usec = 0;
-	TRY(expect_fail(t, "SetGuestDateTime", &req.base, PD_INVALID_ARGUMENT, "Sec -5"));
+	TRY(it_code_msg(t, "SetGuestDateTime", &req.base, PD_INVALID_ARGUMENT, "Sec -5"));
 	return 0;
 out:
 	return -1;
@@ -243,13 +234,13 @@ static int swap_path_checks(struct it *t)
 	Grpc__AddSwapPathRequest req = GRPC__ADD_SWAP_PATH_REQUEST__INIT;
 	char path[PATH_MAX], file[PATH_MAX];
 	req.path = (char *)"swapfile";
-	TRY(expect_fail(t, "AddSwapPath", &req.base, PD_INVALID_ARGUMENT, "relative"));
+	TRY(it_code_msg(t, "AddSwapPath", &req.base, PD_INVALID_ARGUMENT, "relative"));
 	req.path = (char *)"";
-	TRY(expect_fail(t, "AddSwapPath", &req.base, PD_INVALID_ARGUMENT, NULL));
+	TRY(it_code_msg(t, "AddSwapPath", &req.base, PD_INVALID_ARGUMENT, NULL));
 	req.path = (char *)"/run/no-such-swapfile";
-	TRY(expect_fail(t, "AddSwapPath", &req.base, PD_NOT_FOUND, NULL));
+	TRY(it_code_msg(t, "AddSwapPath", &req.base, PD_NOT_FOUND, NULL));
 	req.path = (char *)volume(t); /* a directory */
-	TRY(expect_fail(t, "AddSwapPath", &req.base, PD_INVALID_ARGUMENT, "neither"));
+	TRY(it_code_msg(t, "AddSwapPath", &req.base, PD_INVALID_ARGUMENT, "neither"));
 	/* A file of zeros on tmpfs: the kernel refuses it (no signature, and tmpfs cannot
 	 * hold swap), so nothing is enabled on this host. */
 	snprintf(file, sizeof(file), "%s/it-swap", volume(t));
@@ -258,7 +249,7 @@ static int swap_path_checks(struct it *t)
 	EXPECT(ftruncate(fd, 1 << 20) == 0, "ftruncate: %s", strerror(errno));
 	close(fd);
 	req.path = file;
-	TRY(expect_fail(t, "AddSwapPath", &req.base, PD_INVALID_ARGUMENT, "not a swap area"));
+	TRY(it_code_msg(t, "AddSwapPath", &req.base, PD_INVALID_ARGUMENT, "not a swap area"));
 	unlink(path);
 	return 0;
 out:
@@ -270,13 +261,13 @@ static int swap_pci_checks(struct it *t)
 	Grpc__AddSwapRequest req = GRPC__ADD_SWAP_REQUEST__INIT;
 	uint32_t bad_slot[] = {40}, deep[9] = {0}, free_slot[1];
 	req.n_pcipath = 0;
-	TRY(expect_fail(t, "AddSwap", &req.base, PD_INVALID_ARGUMENT, "empty PCI path"));
+	TRY(it_code_msg(t, "AddSwap", &req.base, PD_INVALID_ARGUMENT, "empty PCI path"));
 	req.pcipath = bad_slot;
 	req.n_pcipath = 1;
-	TRY(expect_fail(t, "AddSwap", &req.base, PD_INVALID_ARGUMENT, "slot 40"));
+	TRY(it_code_msg(t, "AddSwap", &req.base, PD_INVALID_ARGUMENT, "slot 40"));
 	req.pcipath = deep;
 	req.n_pcipath = 9;
-	TRY(expect_fail(t, "AddSwap", &req.base, PD_INVALID_ARGUMENT, NULL));
+	TRY(it_code_msg(t, "AddSwap", &req.base, PD_INVALID_ARGUMENT, NULL));
 	/* A slot with no device (this host's disks are left alone: a slot that holds anything
 	 * is never named). */
 	int slot = -1;
@@ -290,7 +281,8 @@ static int swap_pci_checks(struct it *t)
 	free_slot[0] = (uint32_t)slot;
 	req.pcipath = free_slot;
 	req.n_pcipath = 1;
-	TRY(expect_fail(t, "AddSwap", &req.base, PD_NOT_FOUND, "no PCI device"));
+	/* Waited for (agent.hotplug_timeout, 3 s by default), in vain: docs/storage.md. */
+	TRY(it_code_msg(t, "AddSwap", &req.base, PD_DEADLINE_EXCEEDED, "did not appear"));
 	return 0;
 out:
 	return -1;
@@ -305,7 +297,7 @@ static int online_cpu_mem(struct it *t)
 	req.cpu_only = true;
 	TRY(it_ok(t, "OnlineCPUMem", &req.base, NULL, NULL));
 	req.nb_cpus = 1u << 20; /* more than any kernel's possible CPUs */
-	TRY(expect_fail(t, "OnlineCPUMem", &req.base, PD_INVALID_ARGUMENT, "possible CPUs"));
+	TRY(it_code_msg(t, "OnlineCPUMem", &req.base, PD_INVALID_ARGUMENT, "possible CPUs"));
 	return 0;
 out:
 	return -1;
@@ -322,7 +314,7 @@ static int mem_hotplug_probe(struct it *t)
 	}
 	req.memhotplugprobeaddr = &addr;
 	req.n_memhotplugprobeaddr = 1;
-	TRY(expect_fail(t, "MemHotplugByProbe", &req.base, PD_FAILED_PRECONDITION,
+	TRY(it_code_msg(t, "MemHotplugByProbe", &req.base, PD_FAILED_PRECONDITION,
 			"CONFIG_ARCH_MEMORY_PROBE"));
 	return 0;
 out:
@@ -334,7 +326,7 @@ static int resize_volume(struct it *t)
 	Grpc__ResizeVolumeRequest req = GRPC__RESIZE_VOLUME_REQUEST__INIT;
 	req.volume_guest_path = (char *)volume(t);
 	req.size = 1 << 30;
-	return expect_fail(t, "ResizeVolume", &req.base, PD_UNIMPLEMENTED,
+	return it_code_msg(t, "ResizeVolume", &req.base, PD_UNIMPLEMENTED,
 			   "ResizeVolume is not supported (as in the Kata agent)");
 }
 
@@ -353,18 +345,18 @@ static int mem_agent(struct it *t)
 	TRY(it_ok(t, "MemAgentMemcgSet", &mc.base, NULL, NULL));
 	TRY(it_ok(t, "MemAgentMemcgSet", NULL, NULL, NULL)); /* nothing set: nothing to do */
 	mc.swappiness_max = 201;
-	TRY(expect_fail(t, "MemAgentMemcgSet", &mc.base, PD_INVALID_ARGUMENT, "swappiness_max"));
+	TRY(it_code_msg(t, "MemAgentMemcgSet", &mc.base, PD_INVALID_ARGUMENT, "swappiness_max"));
 	/* A zero that is *set* is not an absent field. */
 	mc = (Grpc__MemAgentMemcgConfig)GRPC__MEM_AGENT_MEMCG_CONFIG__INIT;
 	mc.opt_period_secs_case = GRPC__MEM_AGENT_MEMCG_CONFIG__OPT_PERIOD_SECS_PERIOD_SECS;
 	mc.period_secs = 0;
-	TRY(expect_fail(t, "MemAgentMemcgSet", &mc.base, PD_INVALID_ARGUMENT, "period_secs"));
+	TRY(it_code_msg(t, "MemAgentMemcgSet", &mc.base, PD_INVALID_ARGUMENT, "period_secs"));
 	/* Enabling memcg eviction needs MGLRU: only tried where the host has none. */
 	if (!agent_file_exists(t, "/sys/kernel/mm/lru_gen/enabled")) {
 		mc = (Grpc__MemAgentMemcgConfig)GRPC__MEM_AGENT_MEMCG_CONFIG__INIT;
 		mc.opt_disabled_case = GRPC__MEM_AGENT_MEMCG_CONFIG__OPT_DISABLED_DISABLED;
 		mc.disabled = false;
-		TRY(expect_fail(t, "MemAgentMemcgSet", &mc.base, PD_FAILED_PRECONDITION,
+		TRY(it_code_msg(t, "MemAgentMemcgSet", &mc.base, PD_FAILED_PRECONDITION,
 				"CONFIG_LRU_GEN"));
 	}
 
@@ -377,12 +369,12 @@ static int mem_agent(struct it *t)
 	cc.opt_compact_sec_max_case =
 		GRPC__MEM_AGENT_COMPACT_CONFIG__OPT_COMPACT_SEC_MAX_COMPACT_SEC_MAX;
 	cc.compact_sec_max = -1;
-	TRY(expect_fail(t, "MemAgentCompactSet", &cc.base, PD_INVALID_ARGUMENT, "compact_sec_max"));
+	TRY(it_code_msg(t, "MemAgentCompactSet", &cc.base, PD_INVALID_ARGUMENT, "compact_sec_max"));
 	if (!agent_file_exists(t, "/proc/sys/vm/compaction_proactiveness")) {
 		cc = (Grpc__MemAgentCompactConfig)GRPC__MEM_AGENT_COMPACT_CONFIG__INIT;
 		cc.opt_disabled_case = GRPC__MEM_AGENT_COMPACT_CONFIG__OPT_DISABLED_DISABLED;
 		cc.disabled = true;
-		TRY(expect_fail(t, "MemAgentCompactSet", &cc.base, PD_FAILED_PRECONDITION,
+		TRY(it_code_msg(t, "MemAgentCompactSet", &cc.base, PD_FAILED_PRECONDITION,
 				"compaction"));
 	}
 	return 0;
@@ -439,7 +431,7 @@ static int iptables_real(struct it *t)
 	       IT_SHOW(g->data.data, g->data.len));
 	bad.data.data = (uint8_t *)"this is not a rule set\n";
 	bad.data.len = strlen("this is not a rule set\n");
-	TRY(expect_fail(t, "SetIPTables", &bad.base, PD_INTERNAL, "iptables-restore"));
+	TRY(it_code_msg(t, "SetIPTables", &bad.base, PD_INTERNAL, "iptables-restore"));
 	rc = 0;
 out:
 	if (s)
@@ -459,17 +451,17 @@ static int iptables_image(struct it *t)
 		return iptables_real(t);
 	}
 	if (!save)
-		TRY(expect_fail(t, "GetIPTables", &get.base, PD_FAILED_PRECONDITION,
+		TRY(it_code_msg(t, "GetIPTables", &get.base, PD_FAILED_PRECONDITION,
 				"iptables-save is not in the guest image"));
 	if (!restore)
-		TRY(expect_fail(t, "SetIPTables", &set.base, PD_FAILED_PRECONDITION,
+		TRY(it_code_msg(t, "SetIPTables", &set.base, PD_FAILED_PRECONDITION,
 				"iptables-restore is not in the guest image"));
 	get.is_ipv6 = set.is_ipv6 = true;
 	if (!tool_present(t, "ip6tables-save"))
-		TRY(expect_fail(t, "GetIPTables", &get.base, PD_FAILED_PRECONDITION,
+		TRY(it_code_msg(t, "GetIPTables", &get.base, PD_FAILED_PRECONDITION,
 				"ip6tables-save is not in the guest image"));
 	if (!tool_present(t, "ip6tables-restore"))
-		TRY(expect_fail(t, "SetIPTables", &set.base, PD_FAILED_PRECONDITION,
+		TRY(it_code_msg(t, "SetIPTables", &set.base, PD_FAILED_PRECONDITION,
 				"ip6tables-restore is not in the guest image"));
 	return 0;
 out:
@@ -516,7 +508,7 @@ static int fake_set(struct it *t)
 	Grpc__SetIPTablesRequest bad = GRPC__SET_IPTABLES_REQUEST__INIT;
 	bad.data.data = (uint8_t *)"*filter\nFAIL\n";
 	bad.data.len = strlen("*filter\nFAIL\n");
-	TRY(expect_fail(t, "SetIPTables", &bad.base, PD_INTERNAL,
+	TRY(it_code_msg(t, "SetIPTables", &bad.base, PD_INTERNAL,
 			"iptables-restore failed with exit status 1: "
 			"iptables-restore: line 2 failed"));
 	rc = 0;

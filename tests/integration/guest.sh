@@ -46,7 +46,7 @@ guest_fake_iptables() {
 }
 
 guest_tests() {
-	local addr=unix://$tmp/guest.sock log=$tmp/guest-agent.log rc
+	local addr=unix://$tmp/guest.sock log=$tmp/guest-agent.log
 	if [ ! -x "$itest/guest" ]; then
 		fail guest "missing $itest/guest (make integration builds it)"
 		return
@@ -70,31 +70,6 @@ guest_tests() {
 		fail guest/fake_iptables_setup "no stand-ins in the agent's mount namespace"
 	fi
 
-	if guest_agent_alive; then
-		pass guest_agent_survived
-	else
-		fail guest_agent_survived "the agent died during the tests; its log ends with:"
-		tail -20 "$log" | sed 's/^/    /'
-	fi
-	run_ctl guest_destroy_sandbox 0 '' '' -- --addr "$addr" destroy-sandbox
-	for _ in $(seq 50); do
-		guest_agent_alive || break
-		sleep 0.1
-	done
-	if guest_agent_alive; then
-		fail guest_agent_stops "still running 5 s after DestroySandbox"
-		kill -KILL "$guest_pid" 2>/dev/null
-	else
-		wait "$guest_pid"
-		rc=$?
-		[ "$rc" -eq 0 ] && pass guest_agent_stops ||
-			fail guest_agent_stops "exit status $rc"
-	fi
+	agent_teardown guest "$guest_pid" "$addr" "$log"
 	guest_pid=
-	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$log"; then
-		fail guest_agent_log_clean "sanitizer reports in the agent log:"
-		grep -E 'Sanitizer|runtime error:' "$log" | head -5 | sed 's/^/    /'
-	else
-		pass guest_agent_log_clean
-	fi
 }

@@ -211,6 +211,17 @@ static inline int it_code(struct it *t, const char *method, const ProtobufCMessa
 	return 0;
 }
 
+/* A call that must fail with `want` and a message containing `part` (NULL: any). */
+static inline int it_code_msg(struct it *t, const char *method, const ProtobufCMessage *req,
+			      int want, const char *part)
+{
+	if (it_code(t, method, req, want) < 0)
+		return -1;
+	if (part && !strstr(t->msg, part))
+		return it_why(t, "%s: message '%s' lacks '%s'", method, t->msg, part);
+	return 0;
+}
+
 /* Health.Check round trip on c: every request sent on c before it has been dispatched
  * (the agent handles one connection's frames in order), so parked calls are parked. */
 static inline int it_sync(struct it *t, struct pd_client *c)

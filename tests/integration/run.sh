@@ -32,6 +32,7 @@ skipped=0
 cleanup() {
 	containers_cleanup
 	network_cleanup
+	storage_cleanup
 	if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
 		kill -TERM "$agent_pid" 2>/dev/null
 		sleep 0.5
@@ -84,6 +85,20 @@ run_ctl() {
 		pass "$name"
 	fi
 }
+
+# Block storages and devices (issue 4): storage_tests, see storage.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/storage.sh"
+# PD_IT_ONLY=storage (or guest) runs only that part (a quick run of one area).
+if [ -n "${PD_IT_ONLY:-}" ]; then
+	case $PD_IT_ONLY in
+	storage) storage_tests ;;
+	guest) . "$(dirname "${BASH_SOURCE[0]}")/guest.sh" && guest_tests ;;
+	*) fail PD_IT_ONLY "unknown part '$PD_IT_ONLY' (storage, guest)" ;;
+	esac
+	echo "integration: $passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	exit
+fi
 
 # ---- the agent comes up -------------------------------------------------------------------
 start_agent "$addr" "$agent_log"
@@ -221,6 +236,8 @@ network_tests
 # ---- cgroups (issues 4, 6): an agent making cgroups under a parent of its own, cgroups.sh -
 . "$(dirname "${BASH_SOURCE[0]}")/cgroups.sh"
 cgroups_tests
+# ---- block storages and devices (issue 4): an agent with a short hotplug timeout ---------
+storage_tests
 
 echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

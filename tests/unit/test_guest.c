@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/device/blockdev.h"
 #include "agent/guest/guest.h"
 #include "agent/loop.h"
 #include "agent/proctable.h"
@@ -359,7 +360,7 @@ static void test_details(void **state)
 	assert_string_equal(d.version, PD_VERSION);
 	assert_int_equal(d.init_daemon, getpid() == 1);
 	assert_true(d.supports_seccomp);
-	assert_int_equal(d.n_storage_handlers, 5);
+	assert_int_equal(d.n_storage_handlers, 9);
 	put(MEM "probe", "");
 	assert_int_equal(pd_guest_details(sysfs(), true, true, &d, &err), 0);
 	assert_true(d.support_mem_hotplug_probe);
@@ -388,10 +389,19 @@ static void test_details_storage_handlers_match_storage(void **state)
 		assert_int_equal(err.code, PD_INVALID_ARGUMENT);
 		assert_non_null(strstr(err.msg, "is not under"));
 	}
-	struct pd_storage_spec blk = {.driver = "blk", .source = "/dev/vda",
-				      .mount_point = "/not-under-the-storage-root"};
-	assert_int_equal(pd_storage_acquire(&sb, &blk, &err), -1);
+	struct pd_storage_spec nvme = {.driver = "nvme", .source = "/dev/nvme0n1",
+				       .mount_point = "/not-under-the-storage-root"};
+	assert_int_equal(pd_storage_acquire(&sb, &nvme, &err), -1);
 	assert_int_equal(err.code, PD_UNIMPLEMENTED);
+	/* A block driver whose disk was not looked up first, or without an fstype. */
+	struct pd_storage_spec blk = {.driver = "blk", .source = "02/01",
+				      .mount_point = "/run/kata-containers/x"};
+	assert_int_equal(pd_storage_acquire(&sb, &blk, &err), -1);
+	assert_int_equal(err.code, PD_INTERNAL);
+	blk.device = "/dev/vdb";
+	assert_int_equal(pd_storage_acquire(&sb, &blk, &err), -1);
+	assert_int_equal(err.code, PD_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "no fstype"));
 }
 
 /* ---- PCI paths and swap -------------------------------------------------------------------- */
@@ -480,20 +490,56 @@ static void test_virtio_blk_at(void **state)
 	assert_int_equal(err.code, PD_INVALID_ARGUMENT);
 }
 
-static void test_swap_on_pci_missing_dev_node(void **state)
+static void test_blk_find(void **state)
 {
 	fake_pci();
-	char dev[PATH_MAX];
-	snprintf(dev, sizeof(dev), "%s/dev", root);
-	dir("dev");
-	put("dev/vdb", ""); /* a regular file, not the block device */
+	put("sys/class/block/vdb/dev", "254:16\n");
+	put("sys/class/block/vdc/dev", "254:32\n");
+	/* SCSI: target 0 LUN 1 on host 0 is sda; target 2 LUN 3 sits on two hosts. */
+	dir("sys/bus/scsi/devices/0:0:0:1/block/sda");
+	put("sys/class/block/sda/dev", "8:0\n");
+	dir("sys/bus/scsi/devices/0:0:2:3/block/sdb");
+	dir("sys/bus/scsi/devices/1:0:2:3/block/sdc");
+	dir("sys/bus/scsi/devices/0:1:4:0/block/sdd"); /* channel 1: not ours */
+	struct pd_blk_want w;
+	struct pd_blk_found f;
 	struct pd_error err = {0};
-	uint32_t p21[] = {2, 1}, p4[] = {4};
-	assert_int_equal(pd_swap_on_pci(sysfs(), dev, p21, 2, &err), -1);
+	assert_int_equal(pd_blk_want_parse("blk", "02/01", &w, &err), 0);
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), 0);
+	assert_string_equal(f.name, "vdb");
+	assert_int_equal(f.major, 254);
+	assert_int_equal(f.minor, 16);
+	assert_int_equal(pd_blk_want_parse("mmioblk", "/dev/vdc", &w, &err), 0);
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), 0);
+	assert_int_equal(f.minor, 32);
+	assert_int_equal(pd_blk_want_parse("scsi", "0:1", &w, &err), 0);
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), 0);
+	assert_string_equal(f.name, "sda");
+	assert_int_equal(f.major, 8);
+
+	/* Not there (yet): NOT_FOUND, the status a caller waits on. */
+	assert_int_equal(pd_blk_want_parse("blk", "04", &w, &err), 0); /* vda: no class entry */
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), -1);
 	assert_int_equal(err.code, PD_NOT_FOUND);
-	assert_non_null(strstr(err.msg, "/dev/vdb is not a block device"));
-	assert_int_equal(pd_swap_on_pci(sysfs(), dev, p4, 1, &err), -1);
+	assert_int_equal(pd_blk_want_parse("blk", "09/01", &w, &err), 0);
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), -1);
 	assert_int_equal(err.code, PD_NOT_FOUND);
+	assert_int_equal(pd_blk_want_parse("scsi", "4:0", &w, &err), 0);
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), -1);
+	assert_int_equal(err.code, PD_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "no disk at SCSI address 4:0"));
+	assert_int_equal(pd_blk_want_parse("mmioblk", "/dev/vdz", &w, &err), 0);
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), -1);
+	assert_int_equal(err.code, PD_NOT_FOUND);
+	/* Two hosts with the address: not something waiting cures. */
+	assert_int_equal(pd_blk_want_parse("scsi", "2:3", &w, &err), 0);
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), -1);
+	assert_int_equal(err.code, PD_FAILED_PRECONDITION);
+	/* A dev file that is not MAJOR:MINOR. */
+	put("sys/class/block/vdq/dev", "nonsense\n");
+	assert_int_equal(pd_blk_want_parse("blk", "/dev/vdq", &w, &err), 0);
+	assert_int_equal(pd_blk_find(sysfs(), &w, &f, &err), -1);
+	assert_int_equal(err.code, PD_INTERNAL);
 }
 
 static void test_swap_check_path(void **state)
@@ -1146,7 +1192,7 @@ int main(void)
 		cmocka_unit_test(test_pci_path_check),
 		T(test_pci_path_to_sysfs),
 		T(test_virtio_blk_at),
-		T(test_swap_on_pci_missing_dev_node),
+		T(test_blk_find),
 		T(test_swap_check_path),
 		T(test_swap_on_not_a_swap_area),
 		T(test_volume_stats_tmpfs),
