@@ -13,6 +13,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 # shellcheck source=qemu-tests/containers.sh
 . "$HERE/containers.sh"
+# shellcheck source=qemu-tests/guest.sh
+. "$HERE/guest.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 pd_vm_setup "$1" || exit 1
@@ -178,6 +180,8 @@ CHECKS=(
 if [ "${PD_DEBUG_CONSOLE:-0}" = 1 ]; then
 	CHECKS=("${CHECKS[@]:0:2}" "debug-console - check_debug_console" "${CHECKS[@]:2}")
 fi
+
+guest_add_checks
 
 for c in "${CHECKS[@]}"; do
 	read -r name kind fn <<<"$c"
