@@ -57,3 +57,70 @@ guest_add_checks() {
 	done
 	CHECKS=("${out[@]}")
 }
+
+# pd_bundle; when PIN is not empty, with Linux.Resources.CPU.Cpus = PIN.
+guest_bundle_pin() {
+	local dir=$1 pin=$2
+	shift 2
+	pd_bundle "$dir" "$@" || return 1
+	[ -z "$pin" ] ||
+		sed -i "s|\"resources\": {|\"resources\": {\"cpu\": {\"cpus\": \"$pin\"},|" \
+			"$dir/config.json"
+}
+
+# guest_cpuset ID: the CPUs the container may run on, as a process in it reads them. v2: its
+# cgroup namespace shows its own cpuset.cpus.effective at the top. v1 (no cgroup namespace:
+# the runtime leaves it out) the whole hierarchy: its own directory, "<cid>", whose
+# cpuset.cpus the kernel does not widen on hotplug.
+guest_cpuset() {
+	pd_ctl_while_up exec "$1" -- cat /sys/fs/cgroup/cpuset.cpus.effective 2>/dev/null ||
+		pd_ctl_while_up exec "$1" -- cat "/sys/fs/cgroup/cpuset/$1/cpuset.cpus"
+}
+
+# The first hot-pluggable CPU slot QEMU has left empty, as device_add arguments:
+# "driver":"<type>","id":"cpu-hp","socket-id":N,... (query-hotpluggable-cpus lists filled
+# slots with a qom-path).
+guest_cpu_slot() {
+	pd_qmp '{"execute":"query-hotpluggable-cpus"}' | tr -d ' \n' |
+		sed 's/},{"props"/}\n{"props"/g; s/^{"return":\[//' | grep -v qom-path | head -n 1 |
+		sed -n 's/^{"props":{\([^}]*\)}.*"type":"\([^"]*\)".*/"driver":"\2","id":"cpu-hp",\1/p'
+}
+
+# A vCPU plugged in through QMP comes online by OnlineCPUMem; a running container that pins
+# no CPUs gets it in its cpuset, one that pins CPU 0 keeps its pin.
+guest_check_cpu_hotplug() {
+	local w=$PD_WORK slot before after pinned online i out
+	guest_rootfs
+	for c in qc-cpus:"" qc-pin:0; do
+		guest_bundle_pin "$w/bundle-${c%%:*}" "${c#*:}" sleep 1000 || return 1
+		pd_ctl_while_up run -d --id "${c%%:*}" \
+			--rootfs-guest-path "$PD_GUEST_SHARED/$GUEST_ROOTFS_ID/rootfs" \
+			"$w/bundle-${c%%:*}" >/dev/null || return 1
+	done
+	before=$(guest_cpuset qc-cpus) || { echo "cpuset before: $before"; return 1; }
+	[ "$before" = 0 ] || { echo "cpuset before the hotplug: '$before', want 0"; return 1; }
+	slot=$(guest_cpu_slot)
+	[ -n "$slot" ] || { echo "no empty CPU slot (PD_SMP=1,maxcpus=2?)"; return 1; }
+	pd_qmp "{\"execute\":\"device_add\",\"arguments\":{$slot}}" >/dev/null ||
+		{ echo "device_add $slot failed"; return 1; }
+	# The guest learns of the CPU through an ACPI event: until its cpu1 appears, the agent
+	# answers UNAVAILABLE and the host asks again (as Kata's runtime does).
+	echo '{"nb_cpus": 2, "cpu_only": true}' >"$w/cpus2.json"
+	for i in $(seq 1 50); do
+		out=$(pd_ctl_while_up call grpc.AgentService OnlineCPUMem --json "$w/cpus2.json" 2>&1) &&
+			break
+		echo "$out" | grep -q UNAVAILABLE || { echo "OnlineCPUMem: $out"; return 1; }
+		sleep 0.2
+	done
+	[ "$i" -lt 50 ] || { echo "OnlineCPUMem still failing after 10 s: $out"; return 1; }
+	online=$(pd_ctl_while_up exec qc-cpus -- cat /sys/devices/system/cpu/online)
+	after=$(guest_cpuset qc-cpus)
+	pinned=$(guest_cpuset qc-pin)
+	pd_ctl_while_up rm qc-cpus >/dev/null
+	pd_ctl_while_up rm qc-pin >/dev/null
+	[ "$online" = 0-1 ] || { echo "guest online CPUs '$online', want 0-1"; return 1; }
+	[ "$after" = 0-1 ] || { echo "container cpuset after OnlineCPUMem '$after', want 0-1"; return 1; }
+	[ "$pinned" = 0 ] || { echo "pinned container's cpuset '$pinned', want 0"; return 1; }
+	echo "device_add {$slot}: OnlineCPUMem after $i tries; CPUs online 0-1;" \
+		"container cpuset $before -> $after, pinned one stays $pinned"
+}
