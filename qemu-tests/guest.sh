@@ -124,3 +124,58 @@ guest_check_cpu_hotplug() {
 	echo "device_add {$slot}: OnlineCPUMem after $i tries; CPUs online 0-1;" \
 		"container cpuset $before -> $after, pinned one stays $pinned"
 }
+
+# guest_memtotal ID: MemTotal (kB) of the guest, as a process in the container reads it.
+guest_memtotal() {
+	pd_ctl_while_up exec "$1" -- cat /proc/meminfo | sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p'
+}
+
+# guest_qmp_field JSON KEY: the first number after "KEY": in QMP's answer.
+guest_qmp_field() {
+	echo "$1" | tr -d ' \n' | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
+}
+
+# A 128 MiB DIMM plugged in through QMP: the guest kernel has no ACPI memory hotplug driver,
+# so only MemHotplugByProbe (one address per memory block) and OnlineCPUMem bring it in.
+guest_check_mem_probe() {
+	local w=$PD_WORK out probe block addr size before after probed n i addrs=
+	guest_rootfs
+	echo '{"mem_block_size": true, "mem_hotplug_probe": true}' >"$w/gd.json"
+	out=$(pd_ctl_while_up call grpc.AgentService GetGuestDetails --json "$w/gd.json") ||
+		{ echo "GetGuestDetails: $out"; return 1; }
+	out=$(echo "$out" | tr -d ' \n')
+	echo "$out" | grep -q '"support_mem_hotplug_probe":true' ||
+		{ echo "GetGuestDetails without support_mem_hotplug_probe true: $out"; return 1; }
+	block=$(echo "$out" | sed -n 's/.*"mem_block_size_bytes":"\{0,1\}\([0-9]*\).*/\1/p')
+	[ "${block:-0}" -gt 0 ] || { echo "no mem_block_size_bytes in: $out"; return 1; }
+	pd_bundle "$w/bundle-qc-mem" sleep 1000 || return 1
+	pd_ctl_while_up run -d --id qc-mem \
+		--rootfs-guest-path "$PD_GUEST_SHARED/$GUEST_ROOTFS_ID/rootfs" \
+		"$w/bundle-qc-mem" >/dev/null || return 1
+	before=$(guest_memtotal qc-mem)
+	out=$(pd_qmp '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"m1","size":134217728}}' \
+		'{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d1","memdev":"m1"}}' \
+		'{"execute":"query-memory-devices"}') || { echo "QMP: $out"; return 1; }
+	addr=$(guest_qmp_field "$out" addr)
+	size=$(guest_qmp_field "$out" size)
+	[ -n "$addr" ] && [ -n "$size" ] || { echo "no DIMM address in: $out"; return 1; }
+	n=$((size / block))
+	for i in $(seq 0 $((n - 1))); do
+		addrs="$addrs${addrs:+, }$((addr + i * block))"
+	done
+	echo "{\"memHotplugProbeAddr\": [$addrs]}" >"$w/probe.json"
+	out=$(pd_ctl_while_up call grpc.AgentService MemHotplugByProbe --json "$w/probe.json") ||
+		{ echo "MemHotplugByProbe [$addrs]: $out"; return 1; }
+	probed=$(guest_memtotal qc-mem)
+	echo '{"nb_cpus": 0, "cpu_only": false}' >"$w/mem.json"
+	out=$(pd_ctl_while_up call grpc.AgentService OnlineCPUMem --json "$w/mem.json") ||
+		{ echo "OnlineCPUMem: $out"; return 1; }
+	after=$(guest_memtotal qc-mem)
+	pd_ctl_while_up rm qc-mem >/dev/null
+	# Probed memory is offline (no MemTotal change) until OnlineCPUMem; then all of it counts.
+	[ "$probed" = "$before" ] || { echo "MemTotal $before -> $probed kB by the probe alone"; return 1; }
+	[ $((after - before)) -eq $((size / 1024)) ] ||
+		{ echo "MemTotal $before -> $after kB, want +$((size / 1024))"; return 1; }
+	printf 'DIMM %d MiB at 0x%x, block %d MiB: %d probe address(es); MemTotal %d -> %d kB\n' \
+		$((size >> 20)) "$addr" $((block >> 20)) "$n" "$before" "$after"
+}
