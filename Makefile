@@ -160,15 +160,21 @@ integration: $(BUILD)/pidone $(BUILD)/pidone-asan $(BUILD)/pidonectl $(BUILD)/pd
 fuzz-check:
 	@bash fuzz/run.sh short
 
-# The boot test on the pidone kernel (PVH vmlinux) with cgroup v1, with the debug console,
-# with cgroup v2, then on Debian's stock kernel + modules.
-qemu-check: all $(BUILD)/pdtest $(BUILD)/pidone-initrd-debug.img $(BUILD)/itest/sockchat
-	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
-		bash qemu-tests/run.sh $(BUILD)
+# The boot test on the pidone kernel (PVH vmlinux) with cgroup v1 (+ CPU and memory hotplug),
+# with the debug console, with cgroup v2 (+ CPU hotplug, virtio-fs), then on Debian's stock
+# kernel + modules. The in-guest cgroup cases (qemu-tests/guest.sh) run in all but the
+# debug-console boot.
+QEMU_HOTPLUG := PD_SMP=1,maxcpus=2
+qemu-check: all $(BUILD)/pdtest $(BUILD)/pidone-initrd-debug.img $(BUILD)/itest/sockchat \
+            $(BUILD)/itest/cgroups $(BUILD)/itest/qmp
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img $(QEMU_HOTPLUG) \
+		PD_MEM=512M,slots=2,maxmem=2G PD_HOTPLUG=cpu,mem bash qemu-tests/run.sh $(BUILD)
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd-debug.img \
-		PD_DEBUG_CONSOLE=1 EXTRA_APPEND=agent.debug_console bash qemu-tests/run.sh $(BUILD)
-	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
-		EXTRA_APPEND=systemd.unified_cgroup_hierarchy=1 bash qemu-tests/run.sh $(BUILD)
+		PD_GUEST_CGROUPS=0 PD_DEBUG_CONSOLE=1 EXTRA_APPEND=agent.debug_console \
+		bash qemu-tests/run.sh $(BUILD)
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img $(QEMU_HOTPLUG) \
+		PD_HOTPLUG=cpu PD_VIRTIOFS=1 EXTRA_APPEND=systemd.unified_cgroup_hierarchy=1 \
+		bash qemu-tests/run.sh $(BUILD)
 	@PD_INITRD=$(BUILD)/pidone-initrd-stock.img bash qemu-tests/run.sh $(BUILD)
 
 # Every test: unit (ASan/UBSan), host integration, a short fuzz run, the QEMU boot test.

@@ -39,16 +39,19 @@ guest_check_cgroups() {
 	echo "$out" | tail -n 1
 }
 
-# The checks of this configuration, in the order they run.
+# The checks of this configuration, in the order they run. guest-cgroups runs unless
+# PD_GUEST_CGROUPS=0 (a second boot of the same kernel and hierarchy need not repeat it).
 guest_checks() {
-	echo "guest-cgroups - guest_check_cgroups"
+	[ "${PD_GUEST_CGROUPS:-1}" = 0 ] || echo "guest-cgroups - guest_check_cgroups"
 	! guest_has cpu || echo "cpu-hotplug - guest_check_cpu_hotplug"
 	! guest_has mem || echo "mem-probe - guest_check_mem_probe"
 	[ "${PD_VIRTIOFS:-0}" != 1 ] || echo "virtio-fs - guest_check_virtiofs"
 }
 
-# Put guest_checks into run.sh's CHECKS, before destroy-sandbox (they need the sandbox).
-guest_add_checks() {
+# Before the boot (after pd_vm_setup): put guest_checks into run.sh's CHECKS, before
+# destroy-sandbox (they need the sandbox), and with PD_VIRTIOFS=1 start virtiofsd and give
+# QEMU and CreateSandbox what the share needs.
+guest_setup() {
 	local c out=() g
 	mapfile -t g < <(guest_checks)
 	for c in "${CHECKS[@]}"; do
@@ -56,6 +59,67 @@ guest_add_checks() {
 		out+=("$c")
 	done
 	CHECKS=("${out[@]}")
+	[ "${PD_VIRTIOFS:-0}" != 1 ] || guest_virtiofsd_start
+}
+
+# ---- virtio-fs ----------------------------------------------------------------------------
+
+GUEST_VFS_TAG=vfsShared
+GUEST_VFS_GUEST=/run/kata-containers/shared/vfs
+GUEST_VIRTIOFSD=${PD_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
+GUEST_VFS_PID=
+
+# Runs from the EXIT trap, before pd_cleanup, whose status it keeps. virtiofsd also ends by
+# itself when QEMU goes.
+guest_virtiofsd_stop() {
+	local rc=$?
+	if [ -n "$GUEST_VFS_PID" ]; then
+		kill "$GUEST_VFS_PID" 2>/dev/null
+		wait "$GUEST_VFS_PID" 2>/dev/null
+		GUEST_VFS_PID=
+	fi
+	return $rc
+}
+
+# virtiofsd serving $PD_WORK/vfs (a rootfs of its own, not on the 9p share); QEMU gets guest
+# RAM in a shared memfd (vhost-user maps it), the socket and a vhost-user-fs device;
+# CreateSandbox (run.sh: PD_SANDBOX_STORAGE) mounts the tag at GUEST_VFS_GUEST with the
+# agent's virtio-fs storage driver. A setup failure shows as the virtio-fs check failing.
+guest_virtiofsd_start() {
+	local sock=$PD_WORK/vfs.sock mem=${PD_MEM:-512M}
+	mkdir -p "$PD_WORK/vfs"
+	[ -x "$GUEST_VIRTIOFSD" ] || { GUEST_VFS_ERR="no $GUEST_VIRTIOFSD"; return 1; }
+	"$GUEST_VIRTIOFSD" --socket-path="$sock" -o source="$PD_WORK/vfs" -o cache=auto \
+		-o sandbox=chroot >"$PD_WORK/virtiofsd.log" 2>&1 &
+	GUEST_VFS_PID=$!
+	trap 'guest_virtiofsd_stop; pd_cleanup' EXIT
+	for _ in $(seq 50); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$sock" ] || { GUEST_VFS_ERR="virtiofsd made no socket: $(cat "$PD_WORK/virtiofsd.log")"; return 1; }
+	PD_QEMU_EXTRA="${PD_QEMU_EXTRA:-} -object memory-backend-memfd,id=vmem,size=${mem%%,*},share=on
+		-machine memory-backend=vmem -chardev socket,id=vfs,path=$sock
+		-device vhost-user-fs-pci,chardev=vfs,tag=$GUEST_VFS_TAG"
+	PD_SANDBOX_STORAGE="virtio-fs:$GUEST_VFS_TAG:$GUEST_VFS_GUEST"
+}
+
+# A container whose rootfs is on the virtio-fs share: it runs, and its / is a virtiofs mount.
+guest_check_virtiofs() {
+	local root=$PD_WORK/vfs/qc-vfs/rootfs out st
+	[ -z "${GUEST_VFS_ERR:-}" ] || { echo "$GUEST_VFS_ERR"; return 1; }
+	mkdir -p "$root/bin" "$root/proc" "$root/dev" "$root/sys" "$root/tmp" "$root/etc"
+	cp "$PD_BUILD/pdtest" "$root/bin/pdtest"
+	ln -sf pdtest "$root/bin/cat"
+	pd_bundle "$PD_WORK/bundle-qc-vfs" cat /proc/self/mounts || return 1
+	out=$(pd_ctl_while_up run --id qc-vfs --rootfs-guest-path "$GUEST_VFS_GUEST/qc-vfs/rootfs" \
+		"$PD_WORK/bundle-qc-vfs")
+	st=$?
+	[ $st = 0 ] || { echo "run from the virtio-fs share: exit $st: $out"; return 1; }
+	echo "$out" | grep -Eq '^[^ ]+ / virtiofs ' ||
+		{ echo "the container's / is not virtiofs: $(echo "$out" | head -n 3)"; return 1; }
+	echo "container from $GUEST_VFS_TAG (virtiofsd, $GUEST_VFS_GUEST): / is" \
+		"$(echo "$out" | grep -E '^[^ ]+ / ' | head -n 1 | cut -d' ' -f1-3)"
 }
 
 # pd_bundle; when PIN is not empty, with Linux.Resources.CPU.Cpus = PIN.

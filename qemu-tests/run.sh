@@ -64,8 +64,10 @@ check_reconnects() {
 }
 
 # CreateSandbox with Kata's 9p storage: the share lands at /run/kata-containers/shared/containers.
+# PD_SANDBOX_STORAGE (set by guest.sh): one more storage, DRIVER:SOURCE:MOUNTPOINT.
 check_create_sandbox() {
-	pd_ctl_while_up create-sandbox --id qemu-sb --hostname qemu-box --share-9p "$PD_SHARE_TAG"
+	pd_ctl_while_up create-sandbox --id qemu-sb --hostname qemu-box --share-9p "$PD_SHARE_TAG" \
+		${PD_SANDBOX_STORAGE:+--storage "$PD_SANDBOX_STORAGE"}
 }
 
 # Containers whose rootfs is on the 9p share: output and exit codes over virtio-serial.
@@ -184,7 +186,7 @@ if [ "${PD_DEBUG_CONSOLE:-0}" = 1 ]; then
 	CHECKS=("${CHECKS[@]:0:2}" "debug-console - check_debug_console" "${CHECKS[@]:2}")
 fi
 
-guest_add_checks
+guest_setup
 
 for c in "${CHECKS[@]}"; do
 	read -r name kind fn <<<"$c"
