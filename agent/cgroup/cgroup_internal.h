@@ -97,6 +97,8 @@ ssize_t pd_cg_read(const char *dir, const char *file, char *buf, size_t size, st
 /* A single number; "max" → UINT64_MAX. */
 int pd_cg_read_u64(const char *dir, const char *file, uint64_t *v, struct pd_error *err);
 bool pd_cg_exists(const char *dir, const char *file);
+/* Only spaces, tabs and newlines (an empty cpuset file). */
+bool pd_cg_blank(const char *s);
 /* mkdir each missing component of `path` under `base`; *n_made = how many it made (the last
  * ones). EEXIST is fine. On failure removes what it made. */
 int pd_cg_mkdir_path(const char *base, const char *path, size_t *n_made, struct pd_error *err);

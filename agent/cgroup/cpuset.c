@@ -14,11 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool blank(const char *s)
-{
-	return s[strspn(s, " \t\n")] == '\0';
-}
-
 int pd_cg_remember_pin(struct pd_cgroup *cg, const struct pd_resources *res, char **pin,
 		       struct pd_error *err)
 {
@@ -43,7 +38,8 @@ void pd_cg_keep_pin(struct pd_cgroup *cg, char *pin)
 static int widen(const char *level, const char *cpus, bool v2, struct pd_error *err)
 {
 	char cur[4096];
-	if (v2 && (pd_cg_read(level, "cpuset.cpus", cur, sizeof(cur), NULL) < 0 || blank(cur)))
+	if (v2 &&
+	    (pd_cg_read(level, "cpuset.cpus", cur, sizeof(cur), NULL) < 0 || pd_cg_blank(cur)))
 		return 0;
 	return pd_cg_write(level, "cpuset.cpus", cpus, err);
 }
@@ -59,7 +55,7 @@ int pd_cgroup_cpuset_online(struct pd_cgroup *cg, struct pd_error *err)
 		       NULL) < 0)
 		return 0; /* v2 without the cpuset controller */
 	cpus[strcspn(cpus, "\n")] = '\0';
-	if (blank(cpus))
+	if (pd_cg_blank(cpus))
 		return 0;
 	for (const char *p = cg->path; *p;) {
 		size_t w = strcspn(p, "/");
