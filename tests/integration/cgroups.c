@@ -495,6 +495,49 @@ out:
 	return rc;
 }
 
+/* OnlineCPUMem: the containers' cpusets follow the online CPUs. All of this host's CPUs are
+ * online already (nothing to online), but the update runs: a container whose cpuset was
+ * narrowed behind the agent's back (as v1 leaves a child when a CPU comes online) gets the
+ * root's list again; one that pinned CPU 0 keeps it. */
+static int case_online_cpusets(struct it *t)
+{
+	struct it_spec s1, s2;
+	struct res r;
+	char dir[PATH_MAX], root_cpus[256];
+	int rc = -1, rc2 = -1;
+	char *text = it_read_file("/sys/fs/cgroup/cpuset/cpuset.cpus", NULL);
+	snprintf(root_cpus, sizeof(root_cpus), "%s", text ? text : "");
+	root_cpus[strcspn(root_cpus, "\n")] = '\0';
+	free(text);
+	if (!root_cpus[0]) {
+		printf("# skip online_cpu_mem_cpusets: no v1 cpuset hierarchy on this host\n");
+		return 0;
+	}
+	TRY(up(t, "cg-cpus", &s1, NULL, true));
+	res_init(&r, 0, 0);
+	r.cpu.cpus = "0";
+	r.r.cpu = &r.cpu;
+	TRY(up(t, "cg-cpus-pin", &s2, &r.r, true));
+	rc2 = 0;
+	TRY(cg_dir(t, "cg-cpus", "cpuset", dir, sizeof(dir)));
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/cpuset.cpus", dir);
+	FILE *f = fopen(path, "w");
+	EXPECT(f && fputs("0", f) >= 0 && fclose(f) == 0, "narrow %s: %s", path, strerror(errno));
+	Grpc__OnlineCPUMemRequest req = GRPC__ONLINE_CPUMEM_REQUEST__INIT;
+	req.nb_cpus = 1;
+	req.cpu_only = true;
+	TRY(it_ok(t, "OnlineCPUMem", &req.base, NULL, NULL));
+	TRY(expect_file(t, "cg-cpus", "cpuset", "cpuset.cpus", root_cpus));
+	TRY(expect_file(t, "cg-cpus-pin", "cpuset", "cpuset.cpus", "0"));
+	rc = 0;
+out:
+	if (rc2 == 0)
+		it_cleanup(t, "cg-cpus-pin", &rc);
+	it_cleanup(t, "cg-cpus", &rc);
+	return rc;
+}
+
 /* ---- inside the container (VM runs): what its processes meet ---------------------------- */
 
 /* A sleeping container in a cgroup namespace of its own, with the spec's cgroup mount: its
@@ -726,6 +769,7 @@ static const struct mode_case cases[] = {
     {"device_rules", case_devices, BOTH},
     {"get_oom_event_parks", case_oom_event_parks, BOTH},
     {"oom_kill_answers_get_oom_event", case_oom_event, HOST_ONLY},
+    {"online_cpu_mem_cpusets", case_online_cpusets, HOST_ONLY},
     {"limits_seen_inside", case_limits_inside, VM_ONLY},
     {"oom_kill_inside_agent_survives", case_oom_inside, VM_ONLY},
     {"fork_bomb_stops_at_pids_limit", case_fork_bomb_inside, VM_ONLY},
