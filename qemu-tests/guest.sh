@@ -34,8 +34,10 @@ guest_check_cgroups() {
 	out=$(cgroups_qemu_check "unix://$PD_SOCK" "$PD_GUEST_SHARED/$GUEST_ROOTFS_ID/rootfs" \
 		qemu-sb)
 	rc=$?
-	echo "$out" | grep "^not ok"
-	[ $rc = 0 ] || return 1
+	if [ $rc != 0 ]; then
+		echo "$out" | grep -v '^ok ' | tail -n 20
+		return 1
+	fi
 	echo "$out" | tail -n 1
 }
 
@@ -101,6 +103,7 @@ guest_virtiofsd_start() {
 	PD_QEMU_EXTRA="${PD_QEMU_EXTRA:-} -object memory-backend-memfd,id=vmem,size=${mem%%,*},share=on
 		-machine memory-backend=vmem -chardev socket,id=vfs,path=$sock
 		-device vhost-user-fs-pci,chardev=vfs,tag=$GUEST_VFS_TAG"
+	# shellcheck disable=SC2034  # read by run.sh's check_create_sandbox
 	PD_SANDBOX_STORAGE="virtio-fs:$GUEST_VFS_TAG:$GUEST_VFS_GUEST"
 }
 
@@ -153,7 +156,7 @@ guest_cpu_slot() {
 # A vCPU plugged in through QMP comes online by OnlineCPUMem; a running container that pins
 # no CPUs gets it in its cpuset, one that pins CPU 0 keeps its pin.
 guest_check_cpu_hotplug() {
-	local w=$PD_WORK slot before after pinned online i out
+	local w=$PD_WORK slot before after pinned online i out c
 	guest_rootfs
 	for c in qc-cpus:"" qc-pin:0; do
 		guest_bundle_pin "$w/bundle-${c%%:*}" "${c#*:}" sleep 1000 || return 1
@@ -202,7 +205,7 @@ guest_qmp_field() {
 # A 128 MiB DIMM plugged in through QMP: the guest kernel has no ACPI memory hotplug driver,
 # so only MemHotplugByProbe (one address per memory block) and OnlineCPUMem bring it in.
 guest_check_mem_probe() {
-	local w=$PD_WORK out probe block addr size before after probed n i addrs=
+	local w=$PD_WORK out block addr size before after probed n i addrs=
 	guest_rootfs
 	echo '{"mem_block_size": true, "mem_hotplug_probe": true}' >"$w/gd.json"
 	out=$(pd_ctl_while_up call grpc.AgentService GetGuestDetails --json "$w/gd.json") ||
@@ -222,7 +225,10 @@ guest_check_mem_probe() {
 		'{"execute":"query-memory-devices"}') || { echo "QMP: $out"; return 1; }
 	addr=$(guest_qmp_field "$out" addr)
 	size=$(guest_qmp_field "$out" size)
-	[ -n "$addr" ] && [ -n "$size" ] || { echo "no DIMM address in: $out"; return 1; }
+	if [ -z "$addr" ] || [ -z "$size" ]; then
+		echo "no DIMM address in: $out"
+		return 1
+	fi
 	n=$((size / block))
 	for i in $(seq 0 $((n - 1))); do
 		addrs="$addrs${addrs:+, }$((addr + i * block))"
