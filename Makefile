@@ -173,17 +173,22 @@ integration: $(BUILD)/pidone $(BUILD)/pidone-asan $(BUILD)/pidonectl $(BUILD)/pd
 fuzz-check:
 	@bash fuzz/run.sh short
 
-# The boot test on the pidone kernel (PVH vmlinux) with cgroup v1, with the debug console,
-# with cgroup v2, the vsock listeners reached from inside the guest (ttRPC + log port, then
-# the debug console's port), then on Debian's stock kernel + modules.
+# The boot test on the pidone kernel (PVH vmlinux) with cgroup v1 (+ CPU and memory hotplug),
+# with the debug console, with cgroup v2 (+ CPU hotplug, virtio-fs), the vsock listeners
+# reached from inside the guest (ttRPC + log port, then the debug console's port), then on
+# Debian's stock kernel + modules. The in-guest cgroup cases (qemu-tests/guest.sh) run in all
+# but the debug-console boot.
+QEMU_HOTPLUG := PD_SMP=1,maxcpus=2
 qemu-check: all $(BUILD)/pdtest $(BUILD)/pidone-initrd-debug.img $(BUILD)/itest/sockchat \
-	    $(BUILD)/sockchat-static
-	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
-		bash qemu-tests/run.sh $(BUILD)
+            $(BUILD)/sockchat-static $(BUILD)/itest/cgroups $(BUILD)/itest/qmp
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img $(QEMU_HOTPLUG) \
+		PD_MEM=512M,slots=2,maxmem=2G PD_HOTPLUG=cpu,mem bash qemu-tests/run.sh $(BUILD)
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd-debug.img \
-		PD_DEBUG_CONSOLE=1 EXTRA_APPEND=agent.debug_console bash qemu-tests/run.sh $(BUILD)
-	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img \
-		EXTRA_APPEND=systemd.unified_cgroup_hierarchy=1 bash qemu-tests/run.sh $(BUILD)
+		PD_GUEST_CGROUPS=0 PD_DEBUG_CONSOLE=1 EXTRA_APPEND=agent.debug_console \
+		bash qemu-tests/run.sh $(BUILD)
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img $(QEMU_HOTPLUG) \
+		PD_HOTPLUG=cpu PD_VIRTIOFS=1 EXTRA_APPEND=systemd.unified_cgroup_hierarchy=1 \
+		bash qemu-tests/run.sh $(BUILD)
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) ttrpc
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) vport
 	@PD_INITRD=$(BUILD)/pidone-initrd-stock.img bash qemu-tests/run.sh $(BUILD)

@@ -15,6 +15,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/containers.sh"
 # shellcheck source=qemu-tests/storage.sh
 . "$HERE/storage.sh"
+# shellcheck source=qemu-tests/guest.sh
+. "$HERE/guest.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 pd_vm_setup "$1" || exit 1
@@ -64,8 +66,10 @@ check_reconnects() {
 }
 
 # CreateSandbox with Kata's 9p storage: the share lands at /run/kata-containers/shared/containers.
+# PD_SANDBOX_STORAGE (set by guest.sh): one more storage, DRIVER:SOURCE:MOUNTPOINT.
 check_create_sandbox() {
-	pd_ctl_while_up create-sandbox --id qemu-sb --hostname qemu-box --share-9p "$PD_SHARE_TAG"
+	pd_ctl_while_up create-sandbox --id qemu-sb --hostname qemu-box --share-9p "$PD_SHARE_TAG" \
+		${PD_SANDBOX_STORAGE:+--storage "$PD_SANDBOX_STORAGE"}
 }
 
 # Containers whose rootfs is on the 9p share: output and exit codes over virtio-serial.
@@ -110,7 +114,7 @@ check_debug_console() {
 
 # Guest RPCs that only a VM can take for real: the clock, entropy, CPUs, details.
 check_guest_rpcs() {
-	local out w=$PD_WORK
+	local out w=$PD_WORK ncpu
 	echo '{"sec": 1893456000, "usec": 1000000}' >"$w/dt-bad.json"
 	out=$(pd_ctl_while_up call grpc.AgentService SetGuestDateTime --json "$w/dt-bad.json" 2>&1)
 	echo "$out" | grep -q INVALID_ARGUMENT || { echo "usec 1000000 accepted: $out"; return 1; }
@@ -124,13 +128,16 @@ check_guest_rpcs() {
 	echo '{"data": "cGlkb25lIHNlZWQgYnl0ZXMgZm9yIHRoZSBndWVzdA=="}' >"$w/seed.json"
 	pd_ctl_while_up call grpc.AgentService ReseedRandomDev --json "$w/seed.json" >/dev/null ||
 		return 1
-	echo '{"nb_cpus": 2, "cpu_only": true}' >"$w/cpus.json"
+	# as many as the VM booted with (PD_SMP "1,maxcpus=2": one; guest.sh plugs the second)
+	ncpu=${PD_SMP:-2}
+	ncpu=${ncpu%%,*}
+	echo "{\"nb_cpus\": $ncpu, \"cpu_only\": true}" >"$w/cpus.json"
 	pd_ctl_while_up call grpc.AgentService OnlineCPUMem --json "$w/cpus.json" >/dev/null || return 1
 	echo '{"mem_block_size": true, "mem_hotplug_probe": true}' >"$w/gd.json"
 	out=$(pd_ctl_while_up call grpc.AgentService GetGuestDetails --json "$w/gd.json") || return 1
 	echo "$out" | tr -d ' \n' | grep -q '"init_daemon":true' ||
 		{ echo "GetGuestDetails without init_daemon true: $out"; return 1; }
-	echo "clock set to 2030-01-01 (bad usec refused), reseeded, 2 CPUs online, init_daemon true"
+	echo "clock set to 2030-01-01 (bad usec refused), reseeded, $ncpu CPUs online, init_daemon true"
 }
 
 check_destroy_sandbox() {
@@ -192,6 +199,8 @@ fi
 if [ "${PD_DEBUG_CONSOLE:-0}" = 1 ]; then
 	CHECKS=("${CHECKS[@]:0:2}" "debug-console - check_debug_console" "${CHECKS[@]:2}")
 fi
+
+guest_setup
 
 for c in "${CHECKS[@]}"; do
 	read -r name kind fn <<<"$c"

@@ -121,6 +121,11 @@ int pd_cg_read_u64(const char *dir, const char *file, uint64_t *v, struct pd_err
 	return 0;
 }
 
+bool pd_cg_blank(const char *s)
+{
+	return s[strspn(s, " \t\n")] == '\0';
+}
+
 bool pd_cg_exists(const char *dir, const char *file)
 {
 	char path[PATH_MAX];

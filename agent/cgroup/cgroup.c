@@ -133,11 +133,15 @@ int pd_cgroup_create(const char *root, const char *path, const struct pd_resourc
 		return pd_error_wrap(err, "create cgroup %s", path);
 	}
 	static const struct pd_resources none;
-	if (cg->ops->apply(cg, res ? res : &none, true, err) < 0) {
+	char *pin;
+	if (pd_cg_remember_pin(cg, res, &pin, err) < 0 ||
+	    cg->ops->apply(cg, res ? res : &none, true, err) < 0) {
+		free(pin);
 		undo_create(cg);
 		pd_cgroup_free(cg);
 		return pd_error_wrap(err, "cgroup %s", path);
 	}
+	pd_cg_keep_pin(cg, pin);
 	*out = cg;
 	return 0;
 }
@@ -164,8 +168,14 @@ int pd_cgroup_enter(struct pd_cgroup *cg, pid_t pid, struct pd_error *err)
 
 int pd_cgroup_update(struct pd_cgroup *cg, const struct pd_resources *res, struct pd_error *err)
 {
-	if (cg->ops->apply(cg, res, false, err) < 0)
+	char *pin;
+	if (pd_cg_remember_pin(cg, res, &pin, err) < 0)
+		return -1;
+	if (cg->ops->apply(cg, res, false, err) < 0) {
+		free(pin);
 		return pd_error_wrap(err, "update cgroup %s", cg->path);
+	}
+	pd_cg_keep_pin(cg, pin);
 	return 0;
 }
 
@@ -317,6 +327,7 @@ void pd_cgroup_free(struct pd_cgroup *cg)
 	free(cg->dir);
 	free(cg->root);
 	free(cg->path);
+	free(cg->cpus_pin);
 	free(cg);
 }
 

@@ -70,6 +70,11 @@ int pd_cgroup_enter(struct pd_cgroup *cg, pid_t pid, struct pd_error *err);
 /* UpdateContainer: apply what res sets; everything it leaves unset stays. */
 int pd_cgroup_update(struct pd_cgroup *cg, const struct pd_resources *res, struct pd_error *err);
 
+/* OnlineCPUMem brought CPUs online: the cgroup's cpuset (and its parents', on v1) gets the
+ * guest's online CPUs, except that a container that pinned its CPUs keeps its pin
+ * (agent/cgroup/cpuset.c). Nothing to do without a cpuset controller. */
+int pd_cgroup_cpuset_online(struct pd_cgroup *cg, struct pd_error *err);
+
 /* Freeze or thaw every process of the cgroup. Freezing waits until the kernel reports
  * FROZEN (v1 freezer.state) / "frozen 1" (v2 cgroup.events), at most PD_CGROUP_FREEZE_MS; on
  * timeout the cgroup is thawed again and the error is UNAVAILABLE. FAILED_PRECONDITION when

@@ -74,6 +74,8 @@ struct pd_cgroup {
 	int oom_fd;	/* v1 eventfd / v2 inotify fd */
 	int oom_ctl_fd; /* v1: memory.oom_control, kept open while the eventfd is registered */
 	uint64_t oom_kills;
+	/* the CPU list the container pinned (Resources.CPU.Cpus), NULL when none */
+	char *cpus_pin;
 };
 
 /* ---- files (cgfile.c) ---- */
@@ -95,6 +97,8 @@ ssize_t pd_cg_read(const char *dir, const char *file, char *buf, size_t size, st
 /* A single number; "max" → UINT64_MAX. */
 int pd_cg_read_u64(const char *dir, const char *file, uint64_t *v, struct pd_error *err);
 bool pd_cg_exists(const char *dir, const char *file);
+/* Only spaces, tabs and newlines (an empty cpuset file). */
+bool pd_cg_blank(const char *s);
 /* mkdir each missing component of `path` under `base`; *n_made = how many it made (the last
  * ones). EEXIST is fine. On failure removes what it made. */
 int pd_cg_mkdir_path(const char *base, const char *path, size_t *n_made, struct pd_error *err);
@@ -106,6 +110,12 @@ void pd_cg_rmdir_made(const char *dir, size_t n);
 char *pd_cg_path_dup(const char *a, const char *b, const char *c);
 
 /* ---- pieces shared by the backends ---- */
+
+/* cpuset.c: a copy of res's CPU pin before applying res (*pin NULL when res sets none);
+ * after a successful apply, keep it in cg (which then owns it). */
+int pd_cg_remember_pin(struct pd_cgroup *cg, const struct pd_resources *res, char **pin,
+		       struct pd_error *err);
+void pd_cg_keep_pin(struct pd_cgroup *cg, char *pin);
 
 /* devices_v1.c */
 int pd_cg_v1_devices_apply(const char *dir, const struct pd_resources *res, struct pd_error *err);

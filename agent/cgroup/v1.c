@@ -47,11 +47,6 @@ const char *pd_cg_v1_dir(const struct pd_cgroup *cg, const char *controller)
 	return NULL;
 }
 
-static bool blank(const char *s)
-{
-	return s[strspn(s, " \t\n")] == '\0';
-}
-
 /* A new cpuset cgroup starts with no cpus and no mems, and no process may join it until
  * both are set: give every level that is still empty its parent's values. */
 static int cpuset_inherit(const struct pd_cgroup *cg, const char *dir, struct pd_error *err)
@@ -72,7 +67,7 @@ static int cpuset_inherit(const struct pd_cgroup *cg, const char *dir, struct pd
 			char val[4096];
 			if (pd_cg_read(cur, files[f], val, sizeof(val), err) < 0)
 				return -1;
-			if (!blank(val))
+			if (!pd_cg_blank(val))
 				continue;
 			if (pd_cg_read(parent, files[f], val, sizeof(val), err) < 0)
 				return -1;

@@ -111,7 +111,8 @@ static int offline_entries(const char *dir, const char *prefix, unsigned **out, 
 		(*out)[(*n)++] = num;
 	}
 	closedir(d);
-	qsort(*out, *n, sizeof(**out), cmp_unsigned);
+	if (*n) /* qsort of NULL is undefined, even for 0 entries */
+		qsort(*out, *n, sizeof(**out), cmp_unsigned);
 	return 0;
 }
 

@@ -58,6 +58,10 @@ void pd_rpc_cgroups_removed(struct pd_container *ctr);
  * every cgroup left, and refuse GetOOMEvent from then on. */
 void pd_rpc_cgroups_sandbox_destroyed(void);
 
+/* OnlineCPUMem brought CPUs online: every live container's cpuset follows
+ * (pd_cgroup_cpuset_online). Every container is tried; the first failure is returned. */
+int pd_rpc_cgroups_cpus_online(struct pd_error *err);
+
 /* state.json cgroup_paths of a container (pd_cgroup_paths); 0 when it has none. */
 size_t pd_rpc_cgroups_paths(const char *cid, const char **names, const char **paths, size_t max);
 

@@ -62,6 +62,30 @@ struct pd_rpc_cg *pd_rpc_cg_find(const char *id)
 	return NULL;
 }
 
+int pd_rpc_cgroups_cpus_online(struct pd_error *err)
+{
+	struct pd_list *pos, *tmp;
+	struct pd_error first = {0};
+	unsigned n = 0;
+	if (!pd_rpc_cg.ready || !pd_rpc_cg.enabled)
+		return 0;
+	pd_list_for_each_safe(pos, tmp, &pd_rpc_cg.entries)
+	{
+		struct pd_rpc_cg *e = pd_container_of(pos, struct pd_rpc_cg, node);
+		struct pd_error e1;
+		if (pd_cgroup_cpuset_online(e->cg, &e1) == 0)
+			n++;
+		else if (first.code == PD_OK)
+			first = e1;
+	}
+	pd_debug("container cpusets follow the online CPUs", "updated=%u", n);
+	if (first.code == PD_OK)
+		return 0;
+	if (err)
+		*err = first;
+	return -1;
+}
+
 static void entry_free(struct pd_rpc_cg *e)
 {
 	pd_rpc_oom_unwatch(e);

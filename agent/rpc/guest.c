@@ -10,6 +10,7 @@
 #include "agent/device/devwait.h"
 #include "agent/guest/guest.h"
 #include "agent/log.h"
+#include "agent/rpc/cgroups.h"
 #include "csi.pb-c.h"
 
 static int rpc_online_cpu_mem(struct pd_call *call, const ProtobufCMessage *msg,
@@ -22,6 +23,9 @@ static int rpc_online_cpu_mem(struct pd_call *call, const ProtobufCMessage *msg,
 		return -1;
 	if (!req->cpu_only && pd_memory_online(PD_GUEST_SYSFS, &blocks, err) < 0)
 		return -1;
+	/* As Kata: after CPUs came online, containers that do not pin their own get them. */
+	if (req->nb_cpus > 0 && pd_rpc_cgroups_cpus_online(err) < 0)
+		return pd_error_wrap(err, "cpus online, container cpusets not updated");
 	pd_info("cpu and memory online", "nb_cpus=%u cpus_online=%u memory_blocks_onlined=%u",
 		req->nb_cpus, cpus, blocks);
 	pd_call_reply(call, NULL);

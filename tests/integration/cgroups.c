@@ -495,6 +495,223 @@ out:
 	return rc;
 }
 
+/* OnlineCPUMem: the containers' cpusets follow the online CPUs. All of this host's CPUs are
+ * online already (nothing to online), but the update runs: a container whose cpuset was
+ * narrowed behind the agent's back (as v1 leaves a child when a CPU comes online) gets the
+ * root's list again; one that pinned CPU 0 keeps it. */
+static int case_online_cpusets(struct it *t)
+{
+	struct it_spec s1, s2;
+	struct res r;
+	char dir[PATH_MAX], root_cpus[256];
+	int rc = -1, rc2 = -1;
+	char *text = it_read_file("/sys/fs/cgroup/cpuset/cpuset.cpus", NULL);
+	snprintf(root_cpus, sizeof(root_cpus), "%s", text ? text : "");
+	root_cpus[strcspn(root_cpus, "\n")] = '\0';
+	free(text);
+	if (!root_cpus[0]) {
+		printf("# skip online_cpu_mem_cpusets: no v1 cpuset hierarchy on this host\n");
+		return 0;
+	}
+	TRY(up(t, "cg-cpus", &s1, NULL, true));
+	res_init(&r, 0, 0);
+	r.cpu.cpus = "0";
+	r.r.cpu = &r.cpu;
+	TRY(up(t, "cg-cpus-pin", &s2, &r.r, true));
+	rc2 = 0;
+	TRY(cg_dir(t, "cg-cpus", "cpuset", dir, sizeof(dir)));
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/cpuset.cpus", dir);
+	FILE *f = fopen(path, "w");
+	EXPECT(f && fputs("0", f) >= 0 && fclose(f) == 0, "narrow %s: %s", path, strerror(errno));
+	Grpc__OnlineCPUMemRequest req = GRPC__ONLINE_CPUMEM_REQUEST__INIT;
+	req.nb_cpus = 1;
+	req.cpu_only = true;
+	TRY(it_ok(t, "OnlineCPUMem", &req.base, NULL, NULL));
+	TRY(expect_file(t, "cg-cpus", "cpuset", "cpuset.cpus", root_cpus));
+	TRY(expect_file(t, "cg-cpus-pin", "cpuset", "cpuset.cpus", "0"));
+	rc = 0;
+out:
+	if (rc2 == 0)
+		it_cleanup(t, "cg-cpus-pin", &rc);
+	it_cleanup(t, "cg-cpus", &rc);
+	return rc;
+}
+
+/* ---- inside the container (VM runs): what its processes meet ---------------------------- */
+
+/* The spec of a sleeping container in a cgroup namespace of its own, with the spec's cgroup
+ * mount: its /sys/fs/cgroup shows its own cgroup (v2: the files at the top; v1: one
+ * directory per controller). */
+static void spec_inside(struct it *t, struct it_spec *s, Grpc__LinuxResources *r)
+{
+	static char *ro[] = {"nosuid", "noexec", "nodev", "relatime", "ro"};
+	it_spec_default(s, t->rootfs);
+	it_spec_args(s, "sleep", IT_LONG_SLEEP, NULL);
+	it_spec_namespace(s, "cgroup");
+	it_spec_mount(s, "/sys/fs/cgroup", "cgroup", "cgroup", ro, IT_N(ro));
+	s->lx.resources = r;
+}
+
+static int up_inside(struct it *t, const char *cid, struct it_spec *s, Grpc__LinuxResources *r)
+{
+	spec_inside(t, s, r);
+	if (it_create(t, cid, s) < 0 || it_start(t, cid) < 0)
+		return -1;
+	return 0;
+}
+
+/* The value after "key " on a line of a flat-keyed file, or NULL. */
+static const char *line_value(const char *text, const char *key)
+{
+	size_t len = strlen(key);
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (strncmp(l, key, len) == 0 && l[len] == ' ')
+			return l + len + 1;
+	return NULL;
+}
+
+/* One of the container's cgroup files, read by a process in it: the v2 name at the top of
+ * /sys/fs/cgroup, else the v1 one ("memory/memory.limit_in_bytes"). Its first line goes to
+ * v, or with key set, the value on the line of that key. Returns 2 or 1 for the version
+ * whose file it was, -1 when neither could be read. */
+static int inside_read(struct it *t, const char *cid, const char *v2, const char *v1,
+		       const char *key, char *v, size_t size)
+{
+	static int n;
+	const char *names[] = {v2, v1};
+	for (int i = 0; i < 2; i++) {
+		struct it_io io = {0};
+		char eid[32], path[128];
+		int st = -1;
+		snprintf(eid, sizeof(eid), "cat-%d", ++n);
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", names[i]);
+		if (exec_out(t, cid, eid, &io, &st, "cat", path) < 0)
+			return -1;
+		const char *out = it_buf_str(&io.out), *at = key ? line_value(out, key) : out;
+		snprintf(v, size, "%s", at ? at : "");
+		v[strcspn(v, "\n")] = '\0';
+		it_io_free(&io);
+		if (st == 0)
+			return 2 - i;
+	}
+	return it_why(t, "%s: neither /sys/fs/cgroup/%s nor /sys/fs/cgroup/%s is readable", cid, v2,
+		      v1);
+}
+
+static int expect_inside(struct it *t, const char *cid, const char *v2, const char *want2,
+			 const char *v1, const char *want1)
+{
+	char v[256];
+	int version = inside_read(t, cid, v2, v1, NULL, v, sizeof(v));
+	if (version < 0)
+		return -1;
+	const char *want = version == 2 ? want2 : want1;
+	if (strcmp(v, want) != 0)
+		return it_why(t, "%s sees %s = '%s', want '%s'", cid, version == 2 ? v2 : v1, v,
+			      want);
+	return 0;
+}
+
+/* The limits are in the container's own cgroup files, as a process in it reads them. */
+static int case_limits_inside(struct it *t)
+{
+	const char *cid = "cg-inside";
+	struct it_spec s;
+	struct res r;
+	int rc = -1;
+	res_init(&r, 64 * MiB, 32);
+	r.cpu.quota = 50000;
+	r.cpu.period = 100000;
+	r.r.cpu = &r.cpu;
+	TRY(up_inside(t, cid, &s, &r.r));
+	TRY(expect_inside(t, cid, "memory.max", "67108864", "memory/memory.limit_in_bytes",
+			  "67108864"));
+	TRY(expect_inside(t, cid, "pids.max", "32", "pids/pids.max", "32"));
+	TRY(expect_inside(t, cid, "cpu.max", "50000 100000", "cpu/cpu.cfs_quota_us", "50000"));
+	TRY(update(t, cid, res_init(&r, 96 * MiB, 0), 0));
+	TRY(expect_inside(t, cid, "memory.max", "100663296", "memory/memory.limit_in_bytes",
+			  "100663296"));
+	rc = 0;
+out:
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* A process of the container allocates past the memory limit: the kernel kills it,
+ * GetOOMEvent names the container, the container's oom_kill count (memory.events on v2,
+ * memory.oom_control on v1) shows it, the container runs on and the agent answers as
+ * before. The init is OOM-protected (oomScoreAdj -1000): on v2 memory.oom.group (set at
+ * create) would otherwise take it too, and nothing would be left inside to read the count
+ * (every v2 container has its own cgroup namespace, so no other one can). */
+static int case_oom_inside(struct it *t)
+{
+	const char *cid = "cg-oom-inside";
+	struct it_spec s;
+	struct res r;
+	struct it_io io = {0};
+	Grpc__OOMEvent *ev = NULL;
+	char v[64];
+	int rc = -1, st = -1;
+	spec_inside(t, &s, res_init(&r, 16 * MiB, 0));
+	s.proc.oomscoreadj = -1000;
+	TRY(it_create(t, cid, &s));
+	TRY(it_start(t, cid));
+	TRY(exec_out(t, cid, "hog", &io, &st, "memhog", "64"));
+	EXPECT(st == 128 + SIGKILL, "memhog 64 MiB under a 16 MiB limit: status %d, output '%s'",
+	       st, it_buf_str(&io.out));
+	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
+	int code = it_call_svc(t, &t->c, IT_SERVICE, "GetOOMEvent", &req.base,
+			       &grpc__oomevent__descriptor, &ev, 10000);
+	EXPECT(code == 0 && ev && strcmp(ev->container_id, cid) == 0,
+	       "GetOOMEvent after the kill: %s %s, want container %s", pd_code_name(code),
+	       ev ? ev->container_id : t->msg, cid);
+	TRY(it_sync(t, &t->c));
+	EXPECT(inside_read(t, cid, "memory.events", "memory/memory.oom_control", "oom_kill", v,
+			   sizeof(v)) > 0,
+	       "%s", t->why);
+	EXPECT(atoi(v) >= 1, "oom_kill count '%s' in the container's memory cgroup", v);
+	it_io_free(&io);
+	TRY(exec_out(t, cid, "after", &io, &st, "echo", "alive"));
+	TRY(it_expect_out(t, "exec after the OOM kill", &io, st, "alive\n", 0));
+	rc = 0;
+out:
+	if (ev)
+		grpc__oomevent__free_unpacked(ev, NULL);
+	it_io_free(&io);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* A process forking without end stops at the pids limit (fork fails with EAGAIN), with the
+ * init and itself counted; afterwards the cgroup is back to its init and the agent answers. */
+static int case_fork_bomb_inside(struct it *t)
+{
+	const char *cid = "cg-forkbomb";
+	struct it_spec s;
+	struct res r;
+	struct it_io io = {0};
+	Grpc__StatsContainerResponse *stat = NULL;
+	int rc = -1, st = -1;
+	TRY(up_inside(t, cid, &s, res_init(&r, 0, 16)));
+	TRY(exec_out(t, cid, "bomb", &io, &st, "forkbomb", "1000"));
+	/* 16 = the init + the bomb + 14 children */
+	TRY(it_expect_out(t, "forkbomb under pids.max 16", &io, st,
+			  "forked 14: Resource temporarily unavailable\n", 0));
+	TRY(it_sync(t, &t->c));
+	TRY(stats(t, cid, &stat));
+	EXPECT(stat->cgroup_stats->pids_stats->current == 1,
+	       "pids current %llu after the bomb, want 1 (the init)",
+	       (unsigned long long)stat->cgroup_stats->pids_stats->current);
+	rc = 0;
+out:
+	if (stat)
+		protobuf_c_message_free_unpacked(&stat->base, NULL);
+	it_io_free(&io);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
 /* ---- DestroySandbox (the last call of the run) ------------------------------------------ */
 
 static int case_destroy_sandbox(struct it *t)
@@ -534,23 +751,29 @@ out:
 	return rc;
 }
 
+enum mode { BOTH, HOST_ONLY, VM_ONLY };
+
 struct mode_case {
 	const char *name;
 	int (*fn)(struct it *t);
-	bool host_only;
+	enum mode mode;
 };
 
 static const struct mode_case cases[] = {
-    {"unknown_container_not_found", case_not_found, false},
-    {"limits_in_stats_and_update", case_limits_in_stats, false},
-    {"limits_in_files_init_and_exec_placed", case_files_and_placement, true},
-    {"pause_resume_state_rules", case_pause_resume, false},
-    {"pause_created_resume_start", case_pause_created, false},
-    {"remove_paused_container", case_remove_paused, false},
-    {"device_rules", case_devices, false},
-    {"get_oom_event_parks", case_oom_event_parks, false},
-    {"oom_kill_answers_get_oom_event", case_oom_event, true},
-    {NULL, NULL, false},
+    {"unknown_container_not_found", case_not_found, BOTH},
+    {"limits_in_stats_and_update", case_limits_in_stats, BOTH},
+    {"limits_in_files_init_and_exec_placed", case_files_and_placement, HOST_ONLY},
+    {"pause_resume_state_rules", case_pause_resume, BOTH},
+    {"pause_created_resume_start", case_pause_created, BOTH},
+    {"remove_paused_container", case_remove_paused, BOTH},
+    {"device_rules", case_devices, BOTH},
+    {"get_oom_event_parks", case_oom_event_parks, BOTH},
+    {"oom_kill_answers_get_oom_event", case_oom_event, HOST_ONLY},
+    {"online_cpu_mem_cpusets", case_online_cpusets, HOST_ONLY},
+    {"limits_seen_inside", case_limits_inside, VM_ONLY},
+    {"oom_kill_inside_agent_survives", case_oom_inside, VM_ONLY},
+    {"fork_bomb_stops_at_pids_limit", case_fork_bomb_inside, VM_ONLY},
+    {NULL, NULL, BOTH},
 };
 
 /* Does CreateContainer give containers cgroups? exit 0 yes, 3 no. */
@@ -590,8 +813,12 @@ int main(int argc, char **argv)
 	for (const struct mode_case *c = cases; c->name; c++) {
 		if (!it_selected(&t, c->name))
 			continue;
-		if (c->host_only && !host_mode(&t)) {
+		if (c->mode == HOST_ONLY && !host_mode(&t)) {
 			printf("# skip %s: needs the agent on this host\n", c->name);
+			continue;
+		}
+		if (c->mode == VM_ONLY && host_mode(&t)) {
+			printf("# skip %s: runs against an agent in a VM\n", c->name);
 			continue;
 		}
 		t.why[0] = '\0';

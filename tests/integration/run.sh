@@ -3,7 +3,8 @@
 # the test programs of build/itest/.
 #   tests/integration/run.sh BUILD_DIR
 # PIDONE=/path/to/agent runs another build of the agent (e.g. one with ASan/UBSan, whose
-# reports in the agent's log fail the run); PD_KEEP_TMP=1 keeps the logs.
+# reports in the agent's log fail the run); PD_KEEP_TMP=1 keeps the logs; PD_IT_ONLY runs
+# only some sections (see below).
 # The agent runs in a mount namespace of its own (unshare -m) so that nothing it might
 # mount reaches the host, but NOT in a new pid namespace: there it would be pid 1 and
 # boot as the guest's init.
@@ -88,14 +89,14 @@ run_ctl() {
 
 # Block storages and devices (issue 4): storage_tests, see storage.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/storage.sh"
-# PD_IT_ONLY=storage (or guest) runs only that part (a quick run of one area).
+# PD_IT_ONLY="cgroups guest": only those sections (files policy_boot containers storage guest
+# network cgroups), each with its own agent; the main agent's checks and ctl_run.sh are left out.
 if [ -n "${PD_IT_ONLY:-}" ]; then
-	case $PD_IT_ONLY in
-	storage) storage_tests ;;
-	guest) . "$(dirname "${BASH_SOURCE[0]}")/guest.sh" && guest_tests ;;
-	*) fail PD_IT_ONLY "unknown part '$PD_IT_ONLY' (storage, guest)" ;;
-	esac
-	echo "integration: $passed passed, $failed failed, $skipped skipped"
+	. "$(dirname "${BASH_SOURCE[0]}")/guest.sh"
+	. "$(dirname "${BASH_SOURCE[0]}")/cgroups.sh"
+	. "$(dirname "${BASH_SOURCE[0]}")/policy_boot.sh"
+	for section in $PD_IT_ONLY; do "${section}_tests"; done
+	echo "integration (only $PD_IT_ONLY): $passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 	exit
 fi

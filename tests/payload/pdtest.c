@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -89,6 +90,49 @@ static int rlimit(const char *name)
 	return 1;
 }
 
+/* Touch MIB MiB of fresh memory, page by page: in a memory cgroup with a lower limit (and
+ * no swap) the kernel OOM-kills us part way. Surviving prints "survived" and exits 0. */
+static int memhog(long mib)
+{
+	size_t size = (size_t)mib << 20;
+	volatile char *p =
+	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return perror("mmap"), 1;
+	for (size_t i = 0; i < size; i += 4096)
+		p[i] = 1;
+	return puts("survived"), 0;
+}
+
+/* Fork children that wait, until fork fails (a pids limit stops it with EAGAIN): print
+ * "forked N: <error>", then kill and reap them. At most `max` children. */
+static int forkbomb(long max)
+{
+	pid_t kids[4096];
+	long n = 0;
+	int err = 0;
+	if (max <= 0 || max > 4096)
+		max = 4096;
+	while (n < max) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			err = errno;
+			break;
+		}
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		kids[n++] = pid;
+	}
+	printf("forked %ld: %s\n", n, err ? strerror(err) : "no error");
+	for (long i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	for (long i = 0; i < n; i++)
+		waitpid(kids[i], NULL, 0);
+	return 0;
+}
+
 static void on_term(int sig)
 {
 	static const char msg[] = "got SIGTERM\n";
@@ -144,6 +188,10 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "spew"))
 		return spew(argc > 1 ? atoll(argv[1]) : 0);
+	if (!strcmp(cmd, "memhog"))
+		return memhog(argc > 1 ? atol(argv[1]) : 256);
+	if (!strcmp(cmd, "forkbomb"))
+		return forkbomb(argc > 1 ? atol(argv[1]) : 0);
 	if (!strcmp(cmd, "rlimit"))
 		return argc > 1 ? rlimit(argv[1]) : 1;
 	if (!strcmp(cmd, "kill-self")) {

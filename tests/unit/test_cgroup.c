@@ -674,6 +674,46 @@ static void test_v1_update(void **state)
 	fk_rm_rf(root);
 }
 
+/* OnlineCPUMem: v1 does not widen a child cpuset on hotplug; every level from the top gets
+ * the root's list, then a pinned container its pin again. */
+static void test_v1_cpuset_online(void **state)
+{
+	char root[256], d[512];
+	fake_v1_root(root, sizeof(root));
+	fake_v1_dir(root, "pod/c2");
+	struct pd_cgroup *c1, *c2;
+	struct pd_error err;
+	struct pd_resources pin = {.cpuset_cpus = "1"};
+	assert_int_equal(pd_cgroup_create(root, "pod/c1", NULL, &c1, &err), 0);
+	assert_int_equal(pd_cgroup_create(root, "pod/c2", &pin, &c2, &err), 0);
+	assert_string_equal(at(root, "cpuset", "pod/c1", "cpuset.cpus"), "0-3");
+	assert_string_equal(at(root, "cpuset", "pod/c2", "cpuset.cpus"), "1");
+	/* two CPUs came online: the kernel widened the root only */
+	snprintf(d, sizeof(d), "%s/cpuset", root);
+	fk_write(d, "cpuset.cpus", "0-5\n");
+	assert_int_equal(pd_cgroup_cpuset_online(c1, &err), 0);
+	assert_string_equal(at(root, "cpuset", "pod", "cpuset.cpus"), "0-5");
+	assert_string_equal(at(root, "cpuset", "pod/c1", "cpuset.cpus"), "0-5");
+	assert_int_equal(pd_cgroup_cpuset_online(c2, &err), 0);
+	assert_string_equal(at(root, "cpuset", "pod/c2", "cpuset.cpus"), "1");
+	/* a pin set by UpdateContainer is the one kept */
+	struct pd_resources pin2 = {.cpuset_cpus = "2-3"};
+	assert_int_equal(pd_cgroup_update(c1, &pin2, &err), 0);
+	fk_write(d, "cpuset.cpus", "0-6\n");
+	assert_int_equal(pd_cgroup_cpuset_online(c1, &err), 0);
+	assert_string_equal(at(root, "cpuset", "pod", "cpuset.cpus"), "0-6");
+	assert_string_equal(at(root, "cpuset", "pod/c1", "cpuset.cpus"), "2-3");
+	/* a level that cannot be written is an error naming the cgroup */
+	snprintf(d, sizeof(d), "%s/cpuset/pod/c2/cpuset.cpus", root);
+	assert_int_equal(unlink(d), 0);
+	assert_int_equal(mkdir(d, 0755), 0);
+	assert_int_equal(pd_cgroup_cpuset_online(c2, &err), -1);
+	assert_non_null(strstr(err.msg, "pod/c2"));
+	pd_cgroup_free(c1);
+	pd_cgroup_free(c2);
+	fk_rm_rf(root);
+}
+
 static void test_v1_missing_controller(void **state)
 {
 	char root[256];
@@ -1001,6 +1041,7 @@ int main(void)
 	    cmocka_unit_test(test_device_rule_list),
 	    cmocka_unit_test(test_v1_create_apply),
 	    cmocka_unit_test(test_v1_update),
+	    cmocka_unit_test(test_v1_cpuset_online),
 	    cmocka_unit_test(test_v1_missing_controller),
 	    cmocka_unit_test(test_v1_rollback),
 	    cmocka_unit_test(test_v1_freeze),

@@ -420,6 +420,39 @@ static void test_v2_remove(void **state)
 	fk_rm_rf(f.root);
 }
 
+/* OnlineCPUMem on v2: effective CPUs follow by themselves where cpuset.cpus is empty; a
+ * level with a list of its own gets the root's effective list, a pinned container its pin. */
+static void test_v2_cpuset_online(void **state)
+{
+	struct fake f;
+	fake_v2(&f);
+	struct pd_error err;
+	fk_write(f.root, "cpuset.cpus.effective", "0-3\n");
+	struct pd_cgroup *cg = create(&f, NULL);
+	assert_int_equal(pd_cgroup_cpuset_online(cg, &err), 0);
+	assert_string_equal(fk_read(f.pod, "cpuset.cpus"), "");
+	assert_string_equal(fk_read(f.leaf, "cpuset.cpus"), "");
+	fk_write(f.pod, "cpuset.cpus", "0-1\n");
+	assert_int_equal(pd_cgroup_cpuset_online(cg, &err), 0);
+	assert_string_equal(fk_read(f.pod, "cpuset.cpus"), "0-3");
+	assert_string_equal(fk_read(f.leaf, "cpuset.cpus"), "");
+	struct pd_resources pin = {.cpuset_cpus = "1"};
+	assert_int_equal(pd_cgroup_update(cg, &pin, &err), 0);
+	fk_write(f.root, "cpuset.cpus.effective", "0-7\n");
+	assert_int_equal(pd_cgroup_cpuset_online(cg, &err), 0);
+	assert_string_equal(fk_read(f.pod, "cpuset.cpus"), "0-7");
+	assert_string_equal(fk_read(f.leaf, "cpuset.cpus"), "1");
+	/* no cpuset controller at the root: nothing to do */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/cpuset.cpus.effective", f.root);
+	assert_int_equal(unlink(path), 0);
+	fk_write(f.pod, "cpuset.cpus", "0\n");
+	assert_int_equal(pd_cgroup_cpuset_online(cg, &err), 0);
+	assert_string_equal(fk_read(f.pod, "cpuset.cpus"), "0\n");
+	pd_cgroup_free(cg);
+	fk_rm_rf(f.root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +460,7 @@ int main(void)
 	    cmocka_unit_test(test_v2_made_dirs),    cmocka_unit_test(test_v2_freeze),
 	    cmocka_unit_test(test_v2_kill),	    cmocka_unit_test(test_v2_stats),
 	    cmocka_unit_test(test_v2_oom),	    cmocka_unit_test(test_v2_remove),
+	    cmocka_unit_test(test_v2_cpuset_online),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
