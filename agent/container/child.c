@@ -1,5 +1,6 @@
 /* Runs in the freshly cloned process. Order matters:
- *   1. default signal dispositions, empty mask (we inherit the agent's blocked set)
+ *   1. default signal dispositions, empty mask (we inherit the agent's blocked set); in a
+ *      new user namespace, wait for the agent to write its id maps and become its root
  *   2. join the namespaces that have paths (sandbox ipc/uts; an exec: all of the container's)
  *   3. hostname in a new uts namespace
  *   4. init: sysctls (through the agent's /proc, before the container's root hides it and
@@ -28,6 +29,7 @@
 #include "agent/container/seccomp.h"
 #include "agent/container/sync.h"
 #include "agent/container/sysctl.h"
+#include "agent/container/userns.h"
 #include "agent/signals.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -139,7 +141,7 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 	pd_signals_reset_for_child();
 	/* Nothing of the agent's survives the exec, whatever its creator forgot. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (set_up(req, &err) < 0)
+	if (pd_userns_become_root(req, sync_fd, &err) < 0 || set_up(req, &err) < 0)
 		fail(sync_fd, &err);
 	struct pd_sync_msg msg = {.kind = PD_SYNC_READY};
 	if (pd_sync_send(sync_fd, &msg, &err) < 0)

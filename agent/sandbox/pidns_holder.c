@@ -1,0 +1,85 @@
+/* The holder is a fork of the agent that never execs: nothing to install in the guest, and
+ * it needs nothing but waitpid. Its signals are blocked and taken with sigwaitinfo: a pid
+ * namespace's init never gets a signal it has no handler for, but a blocked one is queued.
+ * PR_SET_PDEATHSIG covers the agent dying (on a guest the VM ends anyway, on a host run it
+ * must not linger). */
+#include "pidns_holder.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/log.h"
+#include "agent/sandbox/sandbox.h"
+#include "agent/sandbox/sandbox_ns.h"
+#include "agent/signals.h"
+#include "init/mounts.h"
+
+#define HOLDER_NAME "pidns-holder" /* its comm: what `ps` in a container shows as pid 1 */
+
+__attribute__((noreturn)) static void holder_main(void)
+{
+	sigset_t set;
+	pd_signals_reset_for_child();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, HOLDER_NAME);
+	syscall(SYS_close_range, 0U, ~0U, 0U); /* hold none of the agent's sockets */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		if (sigwaitinfo(&set, NULL) == SIGTERM)
+			_exit(0);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
+static void on_holder_exit(struct pd_proc_watch *w, int status)
+{
+	struct pd_pidns_holder *h = pd_container_of(w, struct pd_pidns_holder, watch);
+	pd_info("pid namespace holder exited", "pid=%d status=%d", (int)h->pid,
+		pd_exit_code(status));
+	h->pid = 0;
+}
+
+int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err)
+{
+	if (h->pid > 0)
+		return 0;
+	if (pd_mkdir_p(PD_SANDBOX_NS_DIR, 0755, err) < 0)
+		return -1;
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		return pd_error_errno(err, errno, "clone the pid namespace holder");
+	if (pid == 0)
+		holder_main();
+	h->pid = pid;
+	pd_list_init(&h->watch.node);
+	pd_proc_watch_add(&h->watch, pid, on_holder_exit);
+	if (pd_sandbox_ns_bind(pid, "pid", err) < 0) {
+		pd_pidns_holder_stop(h);
+		return -1;
+	}
+	h->pinned = true;
+	pd_info("pid namespace holder started", "pid=%d", (int)pid);
+	return 0;
+}
+
+void pd_pidns_holder_stop(struct pd_pidns_holder *h)
+{
+	if (h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		/* Reaped as an orphan: the watch must not outlive this holder (a new one may
+		 * be started on the same struct). */
+		pd_proc_watch_cancel(&h->watch);
+		h->pid = 0;
+	}
+	pd_sandbox_ns_unbind("pid");
+	h->pinned = false;
+}
