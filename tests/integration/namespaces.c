@@ -42,25 +42,17 @@ static void userns_spec(struct userns_spec *u, const char *rootfs)
 	u->s.lx.n_gidmappings = 1;
 }
 
-/* Text with its runs of blanks squeezed to one space and the ends trimmed. */
-static const char *squeezed(const char *text, char *buf, size_t size)
+#define SQUEEZED(text) it_squeeze((text), false, (char[512]){0}, 512)
+
+/* A running container with a user namespace whose init sleeps. */
+static int userns_up_sleeping(struct it *t, const char *cid, struct userns_spec *u)
 {
-	size_t o = 0;
-	bool space = false;
-	for (const char *p = text; *p && o + 2 < size; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\n') {
-			space = o > 0;
-			continue;
-		}
-		if (space)
-			buf[o++] = ' ';
-		space = false;
-		buf[o++] = *p;
-	}
-	buf[o] = '\0';
-	return buf;
+	userns_spec(u, t->rootfs);
+	it_spec_args(&u->s, "sleep", IT_LONG_SLEEP, NULL);
+	if (it_create(t, cid, &u->s) < 0 || it_start(t, cid) < 0)
+		return -1;
+	return 0;
 }
-#define SQUEEZED(text) squeezed((text), (char[512]){0}, 512)
 
 /* Run args in the container (an exec when eid is set, else a new container cid). */
 static int run_in(struct it *t, const char *cid, const char *eid, struct it_spec *s,
@@ -145,10 +137,7 @@ static int case_userns_exec(struct it *t)
 	struct userns_spec u, e;
 	char path[64], f[256];
 	int rc = -1;
-	userns_spec(&u, t->rootfs);
-	it_spec_args(&u.s, "sleep", IT_LONG_SLEEP, NULL);
-	TRY(it_create(t, cid, &u.s));
-	TRY(it_start(t, cid));
+	TRY(userns_up_sleeping(t, cid, &u));
 	struct it_json j = {0};
 	char v[64], st_path[PATH_MAX];
 	char *text = it_read_file(it_state_path(t, cid, st_path, sizeof(st_path)), NULL);
@@ -222,10 +211,7 @@ static int case_userns_devices_sysfs(struct it *t)
 	struct userns_spec u, e;
 	struct it_io io = {0};
 	int rc = -1, st = -1;
-	userns_spec(&u, t->rootfs);
-	it_spec_args(&u.s, "sleep", IT_LONG_SLEEP, NULL);
-	TRY(it_create(t, cid, &u.s));
-	TRY(it_start(t, cid));
+	TRY(userns_up_sleeping(t, cid, &u));
 	userns_spec(&e, t->rootfs);
 	it_spec_args(&e.s, "stat", "/dev/null", NULL);
 	TRY(it_exec_run(t, cid, "null", &e.s.proc, &io, &st));
@@ -593,25 +579,6 @@ out:
 	return rc;
 }
 
-static int create_sandbox(int argc, char **argv)
-{
-	struct it t;
-	if (argc < 4) {
-		fprintf(stderr, "usage: %s --create-sandbox ADDR SANDBOX_ID [--pidns]\n", argv[0]);
-		return 2;
-	}
-	memset(&t, 0, sizeof(t));
-	t.addr = argv[2];
-	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
-	req.hostname = IT_HOSTNAME;
-	req.sandbox_id = argv[3];
-	req.sandbox_pidns = argc > 4 && !strcmp(argv[4], "--pidns");
-	int rc = it_connect(&t, &t.c) < 0 ? -1 : it_ok(&t, "CreateSandbox", &req.base, NULL, NULL);
-	it_report(&t, req.sandbox_pidns ? "create_sandbox_pidns" : "create_sandbox", rc);
-	pd_client_close(&t.c);
-	return rc < 0;
-}
-
 static const struct it_case cases[] = {
     {"userns_maps_inside", case_userns_maps},
     {"userns_root_inside", case_userns_root_inside},
@@ -639,7 +606,8 @@ int main(int argc, char **argv)
 {
 	struct it t;
 	if (argc > 1 && strcmp(argv[1], "--create-sandbox") == 0)
-		return create_sandbox(argc, argv);
+		return it_create_sandbox(argc, argv, argc > 4 && !strcmp(argv[4], "--pidns"),
+					 argc > 4 ? "create_sandbox_pidns" : "create_sandbox");
 	bool shared = argc > 1 && strcmp(argv[1], "--shared-pidns") == 0;
 	if (shared) {
 		argv[1] = argv[0];
