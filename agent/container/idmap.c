@@ -67,10 +67,7 @@ int pd_userns_check(const struct pd_container_config *cfg, struct pd_error *err)
 					   "Linux.Namespaces has no user namespace")
 			    : 0;
 	if (user->path)
-		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "joining a user namespace by path (%s) is not implemented "
-				    "in pidone yet",
-				    user->path);
+		return 0; /* maps, if any, only tell the host ids of stdio's owner */
 	if (!cfg->n_uid_map || !cfg->n_gid_map)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
 				    "a new user namespace needs both Linux.UIDMappings and "

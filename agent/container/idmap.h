@@ -18,8 +18,8 @@ int pd_idmap_check(const char *what, const struct pd_idmap *m, size_t n, struct 
 
 /* The user namespace settings of a converted spec: a new user namespace needs both maps,
  * maps need a user namespace, a new one cannot join namespaces owned by another user
- * namespace (by path), and joining one by path is not supported. INVALID_ARGUMENT or
- * UNIMPLEMENTED. */
+ * namespace (by path). One joined by path needs no maps (they are not written; given,
+ * they name the host ids for stdio). INVALID_ARGUMENT. */
 int pd_userns_check(const struct pd_container_config *cfg, struct pd_error *err);
 
 /* The container has a user namespace of its own, made at its creation. */

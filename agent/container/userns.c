@@ -1,6 +1,8 @@
 #include "userns.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -55,5 +57,29 @@ int pd_userns_become_root(const struct pd_spawn_request *req, int sync_fd, struc
 	 * opened. The exec sets dumpable again from the binary and the final ids. */
 	if (prctl(PR_SET_DUMPABLE, 1L, 0L, 0L, 0L) < 0)
 		return pd_error_errno(err, errno, "prctl PR_SET_DUMPABLE");
+	return 0;
+}
+
+int pd_userns_open_joined(const struct pd_container_config *cfg, int *fd, struct pd_error *err)
+{
+	const struct pd_namespace *user = &cfg->ns[PD_NS_USER];
+	*fd = -1;
+	if (!user->enabled || !user->path)
+		return 0;
+	*fd = open(user->path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return pd_error_errno(err, errno, "open user namespace %s", user->path);
+	return 0;
+}
+
+int pd_userns_enter_joined(int fd, struct pd_error *err)
+{
+	if (fd < 0)
+		return 0;
+	int rc = setns(fd, CLONE_NEWUSER);
+	int e = errno;
+	close(fd);
+	if (rc < 0)
+		return pd_error_errno(err, e, "join the user namespace");
 	return 0;
 }

@@ -44,6 +44,20 @@ static void userns_spec(struct userns_spec *u, const char *rootfs)
 
 #define SQUEEZED(text) it_squeeze((text), false, (char[512]){0}, 512)
 
+/* The init's pid, from state.json. */
+static int init_pid(struct it *t, const char *cid, int *pid)
+{
+	struct it_json j = {0};
+	char v[64], path[PATH_MAX];
+	char *text = it_read_file(it_state_path(t, cid, path, sizeof(path)), NULL);
+	*pid = 0;
+	if (text && it_json_parse(&j, text) == 0 && it_json_get(&j, "init_process_pid", v, sizeof(v)))
+		*pid = atoi(v);
+	it_json_free(&j);
+	free(text);
+	return *pid > 1 ? 0 : it_why(t, "%s: no init_process_pid", path);
+}
+
 /* A running container with a user namespace whose init sleeps. */
 static int userns_up_sleeping(struct it *t, const char *cid, struct userns_spec *u)
 {
@@ -138,16 +152,10 @@ static int case_userns_exec(struct it *t)
 	char path[64], f[256];
 	int rc = -1;
 	TRY(userns_up_sleeping(t, cid, &u));
-	struct it_json j = {0};
-	char v[64], st_path[PATH_MAX];
-	char *text = it_read_file(it_state_path(t, cid, st_path, sizeof(st_path)), NULL);
-	EXPECT(text && it_json_parse(&j, text) == 0, "%s: not readable JSON", st_path);
-	int pid = it_json_get(&j, "init_process_pid", v, sizeof(v)) ? atoi(v) : 0;
-	it_json_free(&j);
-	free(text);
-	EXPECT(pid > 1, "no init_process_pid in state.json");
+	int pid;
+	TRY(init_pid(t, cid, &pid));
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	text = it_read_file(path, NULL);
+	char *text = it_read_file(path, NULL);
 	EXPECT(text && !strcmp(SQUEEZED(text), MAP_LINE), "%s from the host: %s", path,
 	       text ? text : strerror(errno));
 	free(text);
@@ -200,6 +208,39 @@ out:
 	snprintf(file, sizeof(file), "%s/made-inside", dir);
 	unlink(file);
 	rmdir(dir);
+	return rc;
+}
+
+/* A user namespace joined by path: another container's. The init and an exec run with its
+ * maps, as root inside; the agent's root set the rootfs up (a mount namespace the joined
+ * user namespace does not own). */
+static int case_userns_join_path(struct it *t)
+{
+	const char *a = "userns-owner-a", *b = "userns-join-b";
+	struct userns_spec u, j, e;
+	char path[64], pb[64];
+	int rc = -1, rc_b = 0, pid_a = 0, pid_b = 0;
+	TRY(userns_up_sleeping(t, a, &u));
+	TRY(init_pid(t, a, &pid_a));
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid_a);
+	userns_spec(&j, t->rootfs);
+	it_spec_args(&j.s, "sleep", IT_LONG_SLEEP, NULL);
+	j.s.ns[j.s.lx.n_namespaces - 1].path = path;
+	TRY(it_create(t, b, &j.s));
+	TRY(it_start(t, b));
+	TRY(init_pid(t, b, &pid_b));
+	snprintf(pb, sizeof(pb), "/proc/%d/ns/user", pid_b);
+	EXPECT(it_ns_ino(pb) && it_ns_ino(pb) == it_ns_ino(path),
+	       "B's user namespace %lu is not A's %lu", it_ns_ino(pb), it_ns_ino(path));
+	userns_spec(&e, t->rootfs);
+	TRY(expect_map(t, b, "uidmap", &e.s, "/proc/self/uid_map"));
+	TRY(expect_root_inside(t, b, "id", &e.s));
+	rc = 0;
+out:
+	it_cleanup(t, b, &rc_b);
+	if (rc == 0 && rc_b < 0)
+		rc = -1;
+	it_cleanup(t, a, &rc);
 	return rc;
 }
 
@@ -361,9 +402,13 @@ static int case_userns_bad_maps(struct it *t)
 	TRY(refused(t, "overlapping host ids", &u.s, false, PD_INVALID_ARGUMENT,
 		    "[1]: host ids overlap those of [0]"));
 	userns_spec(&u, t->rootfs);
-	u.s.ns[u.s.lx.n_namespaces - 1].path = "/proc/1/ns/user";
-	TRY(refused(t, "a user namespace by path", &u.s, false, PD_UNIMPLEMENTED,
-		    "by path"));
+	u.s.ns[u.s.lx.n_namespaces - 1].path = "/proc/self/ns/none";
+	TRY(refused(t, "a user namespace path that is none", &u.s, false, PD_NOT_FOUND,
+		    "open user namespace /proc/self/ns/none"));
+	userns_spec(&u, t->rootfs);
+	u.s.ns[1].path = "/proc/self/ns/ipc"; /* it_spec_default lists ipc second */
+	TRY(refused(t, "a new user namespace with an ipc namespace by path", &u.s, false,
+		    PD_INVALID_ARGUMENT, "cannot join the ipc namespace"));
 	userns_spec(&u, t->rootfs);
 	TRY(refused(t, "a new user namespace in the sandbox's pid namespace", &u.s, true,
 		    PD_INVALID_ARGUMENT, "sandbox_pidns"));
@@ -584,6 +629,7 @@ static const struct it_case cases[] = {
     {"userns_root_inside", case_userns_root_inside},
     {"userns_exec_joins", case_userns_exec},
     {"userns_bind_file_owned_by_mapped_host_uid", case_userns_file_owner},
+    {"userns_joined_by_path", case_userns_join_path},
     {"userns_devices_and_sysfs_bound", case_userns_devices_sysfs},
     {"userns_rootless_spec", case_userns_rootless_spec},
     {"userns_state_json", case_userns_state_json},
