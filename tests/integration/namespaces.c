@@ -244,6 +244,59 @@ out:
 	return rc;
 }
 
+/* The process may reopen its stdio (/dev/stdout) inside: the agent gave the pipes, or the
+ * tty, to the host ids its ids map to. Root and uid 1000, pipes and a terminal. */
+static int case_userns_stdio(struct it *t)
+{
+	static const struct {
+		uint32_t uid;
+		bool tty;
+		const char *out;
+	} runs[] = {{0, false, "ok\n"}, {1000, false, "ok\n"}, {1000, true, "ok\r\n"}};
+	struct userns_spec u;
+	struct it_io io = {0};
+	int rc = 0, st = -1;
+	for (size_t i = 0; rc == 0 && i < IT_N(runs); i++) {
+		char cid[32];
+		snprintf(cid, sizeof(cid), "userns-stdio-%zu", i);
+		userns_spec(&u, t->rootfs);
+		it_spec_args(&u.s, "write", "/dev/stdout", NULL);
+		u.s.user.uid = u.s.user.gid = runs[i].uid;
+		u.s.proc.terminal = runs[i].tty;
+		rc = it_run(t, cid, &u.s, &io, &st);
+		if (rc == 0)
+			rc = it_expect_out(t, cid, &io, st, runs[i].out, 0);
+		it_io_free(&io);
+		it_cleanup(t, cid, &rc);
+	}
+	return rc;
+}
+
+/* A sysctl of the container's own ipc namespace, written by the root of its user namespace
+ * (through the agent's /proc, before the pivot). */
+static int case_userns_sysctl(struct it *t)
+{
+	const char *cid = "userns-sysctl";
+	struct userns_spec u;
+	Grpc__Linux__SysctlEntry e, *ep[1] = {&e};
+	struct it_io io = {0};
+	int rc = -1, st = -1;
+	userns_spec(&u, t->rootfs);
+	grpc__linux__sysctl_entry__init(&e);
+	e.key = "kernel.msgmax";
+	e.value = "12345";
+	u.s.lx.sysctl = ep;
+	u.s.lx.n_sysctl = 1;
+	it_spec_args(&u.s, "cat", "/proc/sys/kernel/msgmax", NULL);
+	TRY(it_run(t, cid, &u.s, &io, &st));
+	TRY(it_expect_out(t, "cat /proc/sys/kernel/msgmax", &io, st, "12345\n", 0));
+	rc = 0;
+out:
+	it_io_free(&io);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
 /* What a user namespace cannot make itself: device nodes (the guest's are bound) and, in
  * the VM's network namespace, sysfs (the guest's /sys is bound, read-only as asked). */
 static int case_userns_devices_sysfs(struct it *t)
@@ -630,6 +683,8 @@ static const struct it_case cases[] = {
     {"userns_exec_joins", case_userns_exec},
     {"userns_bind_file_owned_by_mapped_host_uid", case_userns_file_owner},
     {"userns_joined_by_path", case_userns_join_path},
+    {"userns_stdio_reopened_inside", case_userns_stdio},
+    {"userns_sysctl_in_its_ipc_namespace", case_userns_sysctl},
     {"userns_devices_and_sysfs_bound", case_userns_devices_sysfs},
     {"userns_rootless_spec", case_userns_rootless_spec},
     {"userns_state_json", case_userns_state_json},
