@@ -48,8 +48,10 @@ static int kata_namespaces(struct pd_sandbox *sb, struct pd_container_config *cf
 	}
 	cfg->ns[PD_NS_PID] = (struct pd_namespace){.enabled = true, .path = pid_path};
 	/* A cgroup namespace of its own, always on a unified hierarchy (Kata), rooted at the
-	 * container's cgroup (docs/cgroups.md); on v1 only when the spec asks. */
-	if (cgroup_v2 || (cfg->ns[PD_NS_CGROUP].enabled && !cfg->ns[PD_NS_CGROUP].path))
+	 * container's cgroup (docs/cgroups.md); on v1 only when the spec asks, or when the
+	 * container has a user namespace: only one that owns the cgroup namespace may mount
+	 * the v1 hierarchies. */
+	if (cgroup_v2 || own_user || (cfg->ns[PD_NS_CGROUP].enabled && !cfg->ns[PD_NS_CGROUP].path))
 		cfg->ns[PD_NS_CGROUP] = (struct pd_namespace){.enabled = true};
 	return 0;
 }

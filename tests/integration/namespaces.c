@@ -8,6 +8,7 @@
  *                                        on an agent whose sandbox has sandbox_pidns; the
  *                                        last case is DestroySandbox (the agent stops) */
 #include <signal.h>
+#include <sys/vfs.h>
 
 #include "itest.h"
 
@@ -323,6 +324,30 @@ static int case_userns_devices_sysfs(struct it *t)
 	it_spec_args(&e.s, "/bin/pdtest", "mkdir", "/sys/it-x", NULL);
 	TRY(it_exec_run(t, cid, "sys-ro", &e.s.proc, &io, &st));
 	TRY(it_expect_out(t, "mkdir in /sys", &io, st, "Read-only file system\n", 1));
+	rc = 0;
+out:
+	it_io_free(&io);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* containerd's cgroup mount: the hierarchies of the container's cgroup namespace (its own,
+ * owned by its user namespace), each showing only the container: pid 1. */
+static int case_userns_cgroup_mount(struct it *t)
+{
+	const char *cid = "userns-cgroup";
+	static char *opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro"};
+	struct userns_spec u;
+	struct it_io io = {0};
+	struct statfs sfs;
+	int rc = -1, st = -1;
+	bool v2 = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == 0x63677270; /* CGROUP2 */
+	userns_spec(&u, t->rootfs);
+	it_spec_mount(&u.s, "/sys/fs/cgroup", "cgroup", "cgroup", opts, IT_N(opts));
+	it_spec_args(&u.s, "cat", v2 ? "/sys/fs/cgroup/cgroup.procs" : "/sys/fs/cgroup/pids/cgroup.procs",
+		     NULL);
+	TRY(it_run(t, cid, &u.s, &io, &st));
+	TRY(it_expect_out(t, "cat cgroup.procs", &io, st, "1\n", 0));
 	rc = 0;
 out:
 	it_io_free(&io);
@@ -687,6 +712,7 @@ static const struct it_case cases[] = {
     {"userns_sysctl_in_its_ipc_namespace", case_userns_sysctl},
     {"userns_devices_and_sysfs_bound", case_userns_devices_sysfs},
     {"userns_rootless_spec", case_userns_rootless_spec},
+    {"userns_cgroup_mount", case_userns_cgroup_mount},
     {"userns_state_json", case_userns_state_json},
     {"userns_bad_maps_refused_nothing_left", case_userns_bad_maps},
     {"pidns_separate_without_sandbox_pidns", case_pidns_separate},
