@@ -54,7 +54,9 @@ int pd_userns_become_root(const struct pd_spawn_request *req, int sync_fd, struc
 		return pd_error_errno(err, errno, "setresuid 0 in the user namespace");
 	/* The uid change made us non-dumpable, and the /proc/self files of a non-dumpable
 	 * process belong to the agent's root, unmapped here: oom_score_adj could not be
-	 * opened. The exec sets dumpable again from the binary and the final ids. */
+	 * opened. Dumpable exposes nothing: no other process is in this new namespace yet,
+	 * and one outside would need CAP_SYS_PTRACE over it. The exec sets dumpable again
+	 * from the binary and the final ids. */
 	if (prctl(PR_SET_DUMPABLE, 1L, 0L, 0L, 0L) < 0)
 		return pd_error_errno(err, errno, "prctl PR_SET_DUMPABLE");
 	return 0;

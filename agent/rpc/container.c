@@ -38,7 +38,7 @@ static int kata_namespaces(struct pd_sandbox *sb, struct pd_container_config *cf
 		cfg->ns[PD_NS_UTS].path = uts;
 	cfg->ns[PD_NS_MNT] = (struct pd_namespace){.enabled = true};
 	char *pid_path = cfg->ns[PD_NS_PID].enabled ? cfg->ns[PD_NS_PID].path : NULL;
-	if (!pid_path && (sandbox_pidns || sb->pidns.pid > 0)) {
+	if (!pid_path && (sandbox_pidns || sb->pidns.wanted)) {
 		if (own_user)
 			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
 					    "a container with a new user namespace cannot join "
@@ -58,12 +58,13 @@ static int kata_namespaces(struct pd_sandbox *sb, struct pd_container_config *cf
 
 /* CreateContainer's sandbox_pidns without CreateSandbox's: the shared namespace starts
  * with the first container that asks, once its request has passed every check. It then
- * stays, like the Rust agent's first-container namespace. */
+ * stays, like the Rust agent's first-container namespace. A holder that was killed is
+ * replaced here too. */
 static int sandbox_pidns_ready(struct pd_sandbox *sb, const struct pd_container_config *cfg,
 			       struct pd_error *err)
 {
 	const char *path = cfg->ns[PD_NS_PID].path;
-	if (sb->pidns.pid > 0 || !path || strcmp(path, PD_SANDBOX_PIDNS) != 0)
+	if (!path || strcmp(path, PD_SANDBOX_PIDNS) != 0)
 		return 0;
 	if (pd_pidns_holder_start(&sb->pidns, err) < 0)
 		return pd_error_wrap(err, "sandbox_pidns");

@@ -40,12 +40,29 @@ __attribute__((noreturn)) static void holder_main(void)
 	}
 }
 
+/* The namespace is dead with it (no process can enter it any more): unpin it, so that the
+ * next container that joins gets a new one rather than a clone failing with ENOMEM. */
 static void on_holder_exit(struct pd_proc_watch *w, int status)
 {
 	struct pd_pidns_holder *h = pd_container_of(w, struct pd_pidns_holder, watch);
-	pd_info("pid namespace holder exited", "pid=%d status=%d", (int)h->pid,
+	pd_warn("pid namespace holder exited", "pid=%d status=%d", (int)h->pid,
 		pd_exit_code(status));
 	h->pid = 0;
+	pd_sandbox_ns_unbind("pid");
+	h->pinned = false;
+}
+
+static void kill_and_unpin(struct pd_pidns_holder *h)
+{
+	if (h->pid > 0) {
+		kill(h->pid, SIGKILL);
+		/* Reaped as an orphan: the watch must not outlive this holder (a new one may
+		 * be started on the same struct). */
+		pd_proc_watch_cancel(&h->watch);
+		h->pid = 0;
+	}
+	pd_sandbox_ns_unbind("pid");
+	h->pinned = false;
 }
 
 int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err)
@@ -63,23 +80,17 @@ int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err)
 	pd_list_init(&h->watch.node);
 	pd_proc_watch_add(&h->watch, pid, on_holder_exit);
 	if (pd_sandbox_ns_bind(pid, "pid", err) < 0) {
-		pd_pidns_holder_stop(h);
+		kill_and_unpin(h); /* a restart that failed: still wanted */
 		return -1;
 	}
 	h->pinned = true;
+	h->wanted = true;
 	pd_info("pid namespace holder started", "pid=%d", (int)pid);
 	return 0;
 }
 
 void pd_pidns_holder_stop(struct pd_pidns_holder *h)
 {
-	if (h->pid > 0) {
-		kill(h->pid, SIGKILL);
-		/* Reaped as an orphan: the watch must not outlive this holder (a new one may
-		 * be started on the same struct). */
-		pd_proc_watch_cancel(&h->watch);
-		h->pid = 0;
-	}
-	pd_sandbox_ns_unbind("pid");
-	h->pinned = false;
+	kill_and_unpin(h);
+	h->wanted = false;
 }

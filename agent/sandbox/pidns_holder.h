@@ -12,12 +12,15 @@
 #include "agent/proctable.h"
 
 struct pd_pidns_holder {
+	bool wanted; /* started once and not stopped: containers join PD_SANDBOX_PIDNS */
 	pid_t pid;   /* 0 = none (never started, stopped, or it exited) */
 	bool pinned; /* PD_SANDBOX_PIDNS is our bind mount */
 	struct pd_proc_watch watch;
 };
 
-/* Start the holder and pin its namespace; nothing is left behind on failure. */
+/* Start the holder and pin its namespace, unless it runs. A holder that died (killed: its
+ * namespace, and every process in it, died with it) is replaced by a new one. Nothing is
+ * left behind on failure. */
 int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err);
 /* Kill it (its namespace's every process dies with it) and remove the pin. */
 void pd_pidns_holder_stop(struct pd_pidns_holder *h);

@@ -687,6 +687,34 @@ out:
 	return rc;
 }
 
+/* The holder killed: the namespace dies with every process in it; the next container gets
+ * a new holder and namespace. */
+static int case_holder_killed(struct it *t)
+{
+	const char *a = "pidns-killed-a", *b = "pidns-killed-b";
+	struct it_spec s;
+	struct it_io io = {0};
+	int rc = -1, rc_b = 0, st = -1, hp = holder_pid(t), hp2;
+	EXPECT(hp > 0, "no holder");
+	TRY(it_up_sleeping(t, a, &s));
+	EXPECT(kill(hp, SIGKILL) == 0, "kill the holder: %s", strerror(errno));
+	TRY(it_wait(t, a, a, &st));
+	EXPECT(st == 137, "A's init ended with %d, want 137 (killed with its namespace)", st);
+	TRY(ps_in_new(t, b, false, &io));
+	hp2 = holder_pid(t);
+	EXPECT(hp2 > 0 && hp2 != hp, "holder %d after %d was killed", hp2, hp);
+	EXPECT(has_line(it_buf_str(&io.out), "1 " HOLDER), "ps in B: %s",
+	       IT_SHOW(io.out.p, io.out.len));
+	rc = 0;
+out:
+	it_io_free(&io);
+	it_cleanup(t, b, &rc_b);
+	if (rc == 0 && rc_b < 0)
+		rc = -1;
+	it_cleanup(t, a, &rc);
+	return rc;
+}
+
 /* DestroySandbox ends the holder and its namespace (the agent stops after it). */
 static int case_destroy_ends_holder(struct it *t)
 {
@@ -725,6 +753,7 @@ static const struct it_case shared_cases[] = {
     {"shared_pidns_containers_see_each_other", case_shared_pidns},
     {"shared_pidns_exec", case_shared_pidns_exec},
     {"shared_pidns_spec_path_kept", case_spec_pid_path_kept},
+    {"shared_pidns_holder_killed_is_replaced", case_holder_killed},
     {"shared_pidns_destroy_ends_holder", case_destroy_ends_holder},
     {NULL, NULL},
 };
