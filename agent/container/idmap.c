@@ -52,6 +52,28 @@ int pd_idmap_check(const char *what, const struct pd_idmap *m, size_t n, struct 
 	return 0;
 }
 
+/* The process's ids must exist in the namespace: setresuid would fail in the child. */
+static int unmapped_ids(const struct pd_container_config *cfg, struct pd_error *err)
+{
+	const struct pd_process_config *p = &cfg->process;
+	uint32_t host;
+	if (!pd_idmap_to_host(cfg->uid_map, cfg->n_uid_map, p->uid, &host))
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				    "Process.User.UID %u is not mapped by Linux.UIDMappings",
+				    (unsigned)p->uid);
+	if (!pd_idmap_to_host(cfg->gid_map, cfg->n_gid_map, p->gid, &host))
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				    "Process.User.GID %u is not mapped by Linux.GIDMappings",
+				    (unsigned)p->gid);
+	for (size_t i = 0; i < p->n_additional_gids; i++)
+		if (!pd_idmap_to_host(cfg->gid_map, cfg->n_gid_map, p->additional_gids[i], &host))
+			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+					    "Process.User.AdditionalGids: %u is not mapped by "
+					    "Linux.GIDMappings",
+					    (unsigned)p->additional_gids[i]);
+	return 0;
+}
+
 bool pd_userns_new(const struct pd_container_config *cfg)
 {
 	return cfg->ns[PD_NS_USER].enabled && !cfg->ns[PD_NS_USER].path;
@@ -72,6 +94,8 @@ int pd_userns_check(const struct pd_container_config *cfg, struct pd_error *err)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
 				    "a new user namespace needs both Linux.UIDMappings and "
 				    "Linux.GIDMappings");
+	if (unmapped_ids(cfg, err) < 0)
+		return -1;
 	/* The container's processes have capabilities only over namespaces its user
 	 * namespace owns: one owned by the agent's could be joined but not used. */
 	for (int t = 0; t < PD_NS_COUNT; t++)

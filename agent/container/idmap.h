@@ -16,8 +16,9 @@
  * ranges overlapping inside or outside. `what` names the field in the message. */
 int pd_idmap_check(const char *what, const struct pd_idmap *m, size_t n, struct pd_error *err);
 
-/* The user namespace settings of a converted spec: a new user namespace needs both maps,
- * maps need a user namespace, a new one cannot join namespaces owned by another user
+/* The user namespace settings of a converted spec: a new user namespace needs both maps
+ * and its process's uid, gid and additional gids mapped, maps need a user namespace, a
+ * new one cannot join namespaces owned by another user
  * namespace (by path). One joined by path needs no maps (they are not written; given,
  * they name the host ids for stdio). INVALID_ARGUMENT. */
 int pd_userns_check(const struct pd_container_config *cfg, struct pd_error *err);

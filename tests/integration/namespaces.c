@@ -484,6 +484,15 @@ static int case_userns_bad_maps(struct it *t)
 	TRY(refused(t, "a user namespace path that is none", &u.s, false, PD_NOT_FOUND,
 		    "open user namespace /proc/self/ns/none"));
 	userns_spec(&u, t->rootfs);
+	u.s.user.uid = 70000;
+	TRY(refused(t, "an unmapped uid", &u.s, false, PD_INVALID_ARGUMENT,
+		    "UID 70000 is not mapped"));
+	userns_spec(&u, t->rootfs);
+	u.s.gids[0] = 65536;
+	u.s.user.n_additionalgids = 1;
+	TRY(refused(t, "an unmapped additional gid", &u.s, false, PD_INVALID_ARGUMENT,
+		    "65536 is not mapped"));
+	userns_spec(&u, t->rootfs);
 	u.s.ns[1].path = "/proc/self/ns/ipc"; /* it_spec_default lists ipc second */
 	TRY(refused(t, "a new user namespace with an ipc namespace by path", &u.s, false,
 		    PD_INVALID_ARGUMENT, "cannot join the ipc namespace"));

@@ -85,6 +85,11 @@ static void test_userns_check(void **state)
 	assert_int_equal(pd_userns_check(&cfg, &err), -1); /* one map only */
 	assert_non_null(strstr(err.msg, "needs both"));
 	cfg.n_gid_map = 1;
+	cfg.process.uid = 65536;
+	assert_int_equal(pd_userns_check(&cfg, &err), -1); /* its uid is not mapped */
+	assert_non_null(strstr(err.msg, "UID 65536 is not mapped"));
+	cfg.process.uid = 65535;
+	assert_int_equal(pd_userns_check(&cfg, &err), 0);
 	cfg.ns[PD_NS_IPC] = (struct pd_namespace){.enabled = true, .path = "/var/run/x/ipc"};
 	assert_int_equal(pd_userns_check(&cfg, &err), -1); /* joins one of another owner */
 	assert_non_null(strstr(err.msg, "ipc namespace /var/run/x/ipc"));
