@@ -6,8 +6,11 @@
 #include "pidns_holder.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,7 +22,8 @@
 #include "agent/signals.h"
 #include "init/mounts.h"
 
-#define HOLDER_NAME "pidns-holder" /* its comm: what `ps` in a container shows as pid 1 */
+#define HOLDER_NAME "pidns-holder"
+#define PF_EXITING  0x00000004 /* the kernel's task flag, /proc/<pid>/stat field 9 */ /* its comm: what `ps` in a container shows as pid 1 */
 
 __attribute__((noreturn)) static void holder_main(void)
 {
@@ -65,10 +69,31 @@ static void kill_and_unpin(struct pd_pidns_holder *h)
 	h->pinned = false;
 }
 
+/* Not dying: a holder that was killed takes its namespace down before we reap it, and
+ * from its PF_EXITING on no process can enter that namespace (clone fails with ENOMEM). */
+static bool holder_alive(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'), state = 0;
+	unsigned flags = 0;
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+		return false;
+	return state != 'Z' && state != 'X' && !(flags & PF_EXITING);
+}
+
 int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err)
 {
-	if (h->pid > 0)
+	if (h->pid > 0 && holder_alive(h->pid))
 		return 0;
+	kill_and_unpin(h); /* a dying one: forgotten, reaped as an orphan */
 	if (pd_mkdir_p(PD_SANDBOX_NS_DIR, 0755, err) < 0)
 		return -1;
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);

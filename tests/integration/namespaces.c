@@ -220,7 +220,7 @@ static int case_userns_join_path(struct it *t)
 	const char *a = "userns-owner-a", *b = "userns-join-b";
 	struct userns_spec u, j, e;
 	char path[64], pb[64];
-	int rc = -1, rc_b = 0, pid_a = 0, pid_b = 0;
+	int rc = -1, pid_a = 0, pid_b = 0;
 	TRY(userns_up_sleeping(t, a, &u));
 	TRY(init_pid(t, a, &pid_a));
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid_a);
@@ -238,9 +238,7 @@ static int case_userns_join_path(struct it *t)
 	TRY(expect_root_inside(t, b, "id", &e.s));
 	rc = 0;
 out:
-	it_cleanup(t, b, &rc_b);
-	if (rc == 0 && rc_b < 0)
-		rc = -1;
+	it_cleanup(t, b, &rc); /* keeps a failure's reason, else gives RemoveContainer's */
 	it_cleanup(t, a, &rc);
 	return rc;
 }
@@ -545,7 +543,7 @@ static int case_pidns_separate(struct it *t)
 {
 	struct it_spec s;
 	struct it_io io = {0};
-	int rc = -1, rc_b = 0;
+	int rc = -1;
 	TRY(it_up_sleeping(t, "pidns-sep-a", &s));
 	TRY(ps_in_new(t, "pidns-sep-b", false, &io));
 	const char *out = it_buf_str(&io.out);
@@ -554,9 +552,7 @@ static int case_pidns_separate(struct it *t)
 	rc = 0;
 out:
 	it_io_free(&io);
-	it_cleanup(t, "pidns-sep-b", &rc_b);
-	if (rc == 0 && rc_b < 0)
-		rc = -1;
+	it_cleanup(t, "pidns-sep-b", &rc);
 	it_cleanup(t, "pidns-sep-a", &rc);
 	return rc;
 }
@@ -589,7 +585,7 @@ static int shared_pidns_check(struct it *t, const char *a, const char *b, bool f
 	struct it_json j = {0};
 	char path[PATH_MAX], v[PATH_MAX], ns[64];
 	char *text = NULL;
-	int rc = -1, rc_b = 0;
+	int rc = -1;
 	Grpc__CreateContainerRequest req;
 	it_spec_default(&s, t->rootfs);
 	it_spec_args(&s, "sleep", IT_LONG_SLEEP, NULL);
@@ -622,9 +618,7 @@ out:
 	it_json_free(&j);
 	free(text);
 	it_io_free(&io);
-	it_cleanup(t, b, &rc_b);
-	if (rc == 0 && rc_b < 0)
-		rc = -1;
+	it_cleanup(t, b, &rc); /* keeps a failure's reason, else gives RemoveContainer's */
 	it_cleanup(t, a, &rc);
 	return rc;
 }
@@ -649,7 +643,7 @@ static int case_shared_pidns_exec(struct it *t)
 {
 	struct it_spec a, b, e;
 	struct it_io io = {0};
-	int rc = -1, rc_b = 0, st = -1;
+	int rc = -1, st = -1;
 	TRY(it_up_sleeping(t, "pidns-exec-a", &a));
 	it_spec_default(&b, t->rootfs);
 	it_spec_args(&b, "trap-term", NULL);
@@ -665,9 +659,7 @@ static int case_shared_pidns_exec(struct it *t)
 	rc = 0;
 out:
 	it_io_free(&io);
-	it_cleanup(t, "pidns-exec-b", &rc_b);
-	if (rc == 0 && rc_b < 0)
-		rc = -1;
+	it_cleanup(t, "pidns-exec-b", &rc);
 	it_cleanup(t, "pidns-exec-a", &rc);
 	return rc;
 }
@@ -703,7 +695,7 @@ static int case_holder_killed(struct it *t)
 	const char *a = "pidns-killed-a", *b = "pidns-killed-b";
 	struct it_spec s;
 	struct it_io io = {0};
-	int rc = -1, rc_b = 0, st = -1, hp = holder_pid(t), hp2;
+	int rc = -1, st = -1, hp = holder_pid(t), hp2;
 	EXPECT(hp > 0, "no holder");
 	TRY(it_up_sleeping(t, a, &s));
 	EXPECT(kill(hp, SIGKILL) == 0, "kill the holder: %s", strerror(errno));
@@ -717,9 +709,7 @@ static int case_holder_killed(struct it *t)
 	rc = 0;
 out:
 	it_io_free(&io);
-	it_cleanup(t, b, &rc_b);
-	if (rc == 0 && rc_b < 0)
-		rc = -1;
+	it_cleanup(t, b, &rc); /* keeps a failure's reason, else gives RemoveContainer's */
 	it_cleanup(t, a, &rc);
 	return rc;
 }
