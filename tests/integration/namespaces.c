@@ -69,6 +69,20 @@ static int userns_up_sleeping(struct it *t, const char *cid, struct userns_spec 
 	return 0;
 }
 
+/* Run the container u describes: its stdout must be want, its exit status 0. Removed
+ * after. */
+static int userns_run_expect(struct it *t, const char *cid, struct userns_spec *u,
+			     const char *want)
+{
+	struct it_io io = {0};
+	int st = -1, rc = it_run(t, cid, &u->s, &io, &st);
+	if (rc == 0)
+		rc = it_expect_out(t, cid, &io, st, want, 0);
+	it_io_free(&io);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
 /* Run args in the container (an exec when eid is set, else a new container cid). */
 static int run_in(struct it *t, const char *cid, const char *eid, struct it_spec *s,
 		  struct it_io *io, int *st)
@@ -253,8 +267,7 @@ static int case_userns_stdio(struct it *t)
 		const char *out;
 	} runs[] = {{0, false, "ok\n"}, {1000, false, "ok\n"}, {1000, true, "ok\r\n"}};
 	struct userns_spec u;
-	struct it_io io = {0};
-	int rc = 0, st = -1;
+	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < IT_N(runs); i++) {
 		char cid[32];
 		snprintf(cid, sizeof(cid), "userns-stdio-%zu", i);
@@ -262,11 +275,7 @@ static int case_userns_stdio(struct it *t)
 		it_spec_args(&u.s, "write", "/dev/stdout", NULL);
 		u.s.user.uid = u.s.user.gid = runs[i].uid;
 		u.s.proc.terminal = runs[i].tty;
-		rc = it_run(t, cid, &u.s, &io, &st);
-		if (rc == 0)
-			rc = it_expect_out(t, cid, &io, st, runs[i].out, 0);
-		it_io_free(&io);
-		it_cleanup(t, cid, &rc);
+		rc = userns_run_expect(t, cid, &u, runs[i].out);
 	}
 	return rc;
 }
@@ -275,11 +284,8 @@ static int case_userns_stdio(struct it *t)
  * (through the agent's /proc, before the pivot). */
 static int case_userns_sysctl(struct it *t)
 {
-	const char *cid = "userns-sysctl";
 	struct userns_spec u;
 	Grpc__Linux__SysctlEntry e, *ep[1] = {&e};
-	struct it_io io = {0};
-	int rc = -1, st = -1;
 	userns_spec(&u, t->rootfs);
 	grpc__linux__sysctl_entry__init(&e);
 	e.key = "kernel.msgmax";
@@ -287,13 +293,7 @@ static int case_userns_sysctl(struct it *t)
 	u.s.lx.sysctl = ep;
 	u.s.lx.n_sysctl = 1;
 	it_spec_args(&u.s, "cat", "/proc/sys/kernel/msgmax", NULL);
-	TRY(it_run(t, cid, &u.s, &io, &st));
-	TRY(it_expect_out(t, "cat /proc/sys/kernel/msgmax", &io, st, "12345\n", 0));
-	rc = 0;
-out:
-	it_io_free(&io);
-	it_cleanup(t, cid, &rc);
-	return rc;
+	return userns_run_expect(t, "userns-sysctl", &u, "12345\n");
 }
 
 /* What a user namespace cannot make itself: device nodes (the guest's are bound) and, in
@@ -333,35 +333,23 @@ out:
  * owned by its user namespace), each showing only the container: pid 1. */
 static int case_userns_cgroup_mount(struct it *t)
 {
-	const char *cid = "userns-cgroup";
 	static char *opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro"};
 	struct userns_spec u;
-	struct it_io io = {0};
 	struct statfs sfs;
-	int rc = -1, st = -1;
 	bool v2 = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == 0x63677270; /* CGROUP2 */
 	userns_spec(&u, t->rootfs);
 	it_spec_mount(&u.s, "/sys/fs/cgroup", "cgroup", "cgroup", opts, IT_N(opts));
 	it_spec_args(&u.s, "cat", v2 ? "/sys/fs/cgroup/cgroup.procs" : "/sys/fs/cgroup/pids/cgroup.procs",
 		     NULL);
-	TRY(it_run(t, cid, &u.s, &io, &st));
-	TRY(it_expect_out(t, "cat cgroup.procs", &io, st, "1\n", 0));
-	rc = 0;
-out:
-	it_io_free(&io);
-	it_cleanup(t, cid, &rc);
-	return rc;
+	return userns_run_expect(t, "userns-cgroup", &u, "1\n");
 }
 
 /* `runc spec --rootless`'s shape: /sys an rbind of the host's, no network namespace,
  * devpts without gid=5, user namespace with maps. */
 static int case_userns_rootless_spec(struct it *t)
 {
-	const char *cid = "userns-rootless";
 	static char *sys[] = {"rbind", "nosuid", "noexec", "nodev", "ro"};
 	struct userns_spec u;
-	struct it_io io = {0};
-	int rc = -1, st = -1;
 	userns_spec(&u, t->rootfs);
 	for (size_t i = 0; i < u.s.spec.n_mounts; i++)
 		if (!strcmp(u.s.mnt[i].destination, "/sys")) {
@@ -371,13 +359,7 @@ static int case_userns_rootless_spec(struct it *t)
 			u.s.mnt[i].n_options = IT_N(sys);
 		}
 	it_spec_args(&u.s, "stat", "/dev/zero", NULL);
-	TRY(it_run(t, cid, &u.s, &io, &st));
-	TRY(it_expect_out(t, "stat /dev/zero", &io, st, "20666 1:5\n", 0));
-	rc = 0;
-out:
-	it_io_free(&io);
-	it_cleanup(t, cid, &rc);
-	return rc;
+	return userns_run_expect(t, "userns-rootless", &u, "20666 1:5\n");
 }
 
 static int case_userns_state_json(struct it *t)
