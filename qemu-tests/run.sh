@@ -17,6 +17,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/storage.sh"
 # shellcheck source=qemu-tests/guest.sh
 . "$HERE/guest.sh"
+# shellcheck source=qemu-tests/namespaces.sh
+. "$HERE/namespaces.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 pd_vm_setup "$1" || exit 1
@@ -178,6 +180,8 @@ CHECKS=(
 	"create-sandbox - check_create_sandbox"
 	"container-run - check_container_run"
 	"container-exec - check_container_exec"
+	"container-userns - check_container_userns"
+	"sandbox-pidns - check_sandbox_pidns"
 	"guest-rpcs - check_guest_rpcs"
 	"destroy-sandbox - check_destroy_sandbox"
 	"poweroff - check_poweroff"

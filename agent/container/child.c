@@ -1,5 +1,6 @@
 /* Runs in the freshly cloned process. Order matters:
- *   1. default signal dispositions, empty mask (we inherit the agent's blocked set)
+ *   1. default signal dispositions, empty mask (we inherit the agent's blocked set); in a
+ *      new user namespace, wait for the agent to write its id maps and become its root
  *   2. join the namespaces that have paths (sandbox ipc/uts; an exec: all of the container's)
  *   3. hostname in a new uts namespace
  *   4. init: sysctls (through the agent's /proc, before the container's root hides it and
@@ -28,6 +29,7 @@
 #include "agent/container/seccomp.h"
 #include "agent/container/sync.h"
 #include "agent/container/sysctl.h"
+#include "agent/container/userns.h"
 #include "agent/signals.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -55,11 +57,13 @@ static int join_path(int type, const char *path, struct pd_error *err)
 	return 0;
 }
 
-/* init: namespaces given by path (the mount namespace is always new for a container). */
+/* init: namespaces given by path (the mount namespace is always new for a container; the
+ * pid namespace is entered by the agent around the clone; a user namespace comes last). */
 static int join_init_namespaces(const struct pd_container_config *cfg, struct pd_error *err)
 {
 	for (int t = 0; t < PD_NS_COUNT; t++) {
-		if (!cfg->ns[t].enabled || !cfg->ns[t].path || t == PD_NS_MNT || t == PD_NS_PID)
+		if (!cfg->ns[t].enabled || !cfg->ns[t].path || t == PD_NS_MNT || t == PD_NS_PID ||
+		    t == PD_NS_USER)
 			continue;
 		if (join_path(t, cfg->ns[t].path, err) < 0)
 			return -1;
@@ -72,8 +76,11 @@ static int join_init_namespaces(const struct pd_container_config *cfg, struct pd
 static int join_container(const struct pd_spawn_request *req, struct pd_error *err)
 {
 	static const int order[] = {PD_NS_USER, PD_NS_IPC, PD_NS_UTS, PD_NS_NET, PD_NS_CGROUP,
-				    PD_NS_MNT};
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+				    PD_NS_MNT, PD_NS_USER};
+	/* A user namespace the init made owns the others: first. One it joined by path owns
+	 * none of them: last, as the init did. */
+	bool joined = req->cfg && req->cfg->ns[PD_NS_USER].path;
+	for (size_t i = joined; i < sizeof(order) / sizeof(order[0]) - !joined; i++) {
 		int t = order[i];
 		if (req->ns_fds[t] >= 0 && setns(req->ns_fds[t], pd_ns_clone_flag(t)) < 0)
 			return pd_error_errno(err, errno, "join the container's %s namespace",
@@ -109,21 +116,28 @@ static int setup_stdio(const struct pd_spawn_request *req, struct pd_error *err)
 	return 0;
 }
 
+/* init: a user namespace joined by path is opened now (its path is the agent's view) and
+ * entered after the rootfs, which the agent's root sets up (docs/namespaces.md). */
+static int set_up_init(const struct pd_spawn_request *req, struct pd_error *err)
+{
+	const struct pd_container_config *cfg = req->cfg;
+	int user_fd = -1;
+	if (join_init_namespaces(cfg, err) < 0 || pd_userns_open_joined(cfg, &user_fd, err) < 0)
+		return -1;
+	if (cfg->hostname && cfg->ns[PD_NS_UTS].enabled && !cfg->ns[PD_NS_UTS].path &&
+	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		return pd_error_errno(err, errno, "sethostname %s", cfg->hostname);
+	if (pd_sysctls_apply(cfg->sysctls, cfg->n_sysctls, err) < 0 ||
+	    pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
+		return -1;
+	return pd_userns_enter_joined(user_fd, err);
+}
+
 static int set_up(const struct pd_spawn_request *req, struct pd_error *err)
 {
 	const struct pd_container_config *cfg = req->cfg;
-	if (req->init) {
-		if (join_init_namespaces(cfg, err) < 0)
-			return -1;
-		if (cfg->hostname && cfg->ns[PD_NS_UTS].enabled && !cfg->ns[PD_NS_UTS].path &&
-		    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
-			return pd_error_errno(err, errno, "sethostname %s", cfg->hostname);
-		if (pd_sysctls_apply(cfg->sysctls, cfg->n_sysctls, err) < 0 ||
-		    pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
-			return -1;
-	} else if (join_container(req, err) < 0) {
+	if (req->init ? set_up_init(req, err) < 0 : join_container(req, err) < 0)
 		return -1;
-	}
 	if (setup_stdio(req, err) < 0)
 		return -1;
 	if (cfg && cfg->seccomp && !req->proc->no_new_privileges &&
@@ -139,7 +153,7 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 	pd_signals_reset_for_child();
 	/* Nothing of the agent's survives the exec, whatever its creator forgot. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (set_up(req, &err) < 0)
+	if (pd_userns_become_root(req, sync_fd, &err) < 0 || set_up(req, &err) < 0)
 		fail(sync_fd, &err);
 	struct pd_sync_msg msg = {.kind = PD_SYNC_READY};
 	if (pd_sync_send(sync_fd, &msg, &err) < 0)

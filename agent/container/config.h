@@ -30,6 +30,7 @@
 #define PD_MAX_SECCOMP_NAMES  4096 /* syscall names over all entries */
 #define PD_MAX_SECCOMP_ARGS   16   /* comparisons in one entry */
 #define PD_MAX_SECCOMP_ARCHES 32
+#define PD_MAX_IDMAP    340 /* lines of a uid_map or gid_map (the kernel's limit) */
 #define PD_CONFIG_BYTES (8u << 20) /* arena cap per container config */
 
 enum pd_ns_type {
@@ -46,6 +47,12 @@ enum pd_ns_type {
 struct pd_namespace {
 	bool enabled; /* listed in the spec: the container gets this namespace */
 	char *path;   /* join this one (e.g. /var/run/sandbox-ns/ipc); NULL = a new one */
+};
+
+/* One line of a user namespace's uid_map or gid_map: ids container_id .. +size-1 inside
+ * are host_id .. +size-1 outside. Checked by pd_idmap_check (idmap.h). */
+struct pd_idmap {
+	uint32_t container_id, host_id, size;
 };
 
 struct pd_mount {
@@ -147,6 +154,10 @@ struct pd_container_config {
 	bool rootfs_readonly;
 	char *hostname; /* NULL = leave */
 	struct pd_namespace ns[PD_NS_COUNT];
+	struct pd_idmap *uid_map; /* Linux.UIDMappings: written for a new user namespace */
+	size_t n_uid_map;
+	struct pd_idmap *gid_map; /* Linux.GIDMappings */
+	size_t n_gid_map;
 	unsigned long rootfs_propagation; /* MS_SLAVE|MS_REC by default */
 	struct pd_mount *mounts;
 	size_t n_mounts;

@@ -33,6 +33,8 @@ static int mount_v2(int root, const struct pd_mount *m, struct pd_error *err)
 	if (fd < 0)
 		return pd_error_errno(err, -fd, "create mount destination %s", m->destination);
 	int rc = pd_mount_on_fd("cgroup2", fd, "cgroup2", m->flags & ~MS_BIND, NULL);
+	if (rc == -EBUSY) /* the guest's cgroup2, with /sys bound in a user namespace */
+		rc = pd_mount_detached_on_fd("cgroup2", fd, m->flags);
 	close(fd);
 	if (rc < 0)
 		return pd_error_errno(err, -rc, "mount cgroup2 on %s", m->destination);

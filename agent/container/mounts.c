@@ -153,8 +153,23 @@ static int finish(int root, const struct pd_mount *m, struct pd_error *err)
 	return 0;
 }
 
+/* sysfs follows the network namespace: in a user namespace that does not own it (a
+ * container in the VM's network, as Kata runs them) mounting one is refused with EPERM.
+ * runc binds the host's /sys then, and so do we, with the spec's flags on the bind. */
+static struct pd_mount sys_bind(const struct pd_mount *m)
+{
+	struct pd_mount b = *m;
+	b.type = NULL;
+	b.source = "/sys";
+	b.bind = true;
+	b.flags |= BIND_FLAGS;
+	b.data = NULL;
+	return b;
+}
+
 static int mount_one(int root, const struct pd_mount *m, struct pd_error *err)
 {
+	struct pd_mount sys;
 	char shown[PD_SHOWN_MAX];
 	if (!pd_path_is_clean(m->destination) || strcmp(m->destination, "/") == 0)
 		return pd_error_set(
@@ -170,9 +185,17 @@ static int mount_one(int root, const struct pd_mount *m, struct pd_error *err)
 	if (fd < 0)
 		return -1;
 	int rc = check_not_in_proc(fd, m, err);
-	if (rc == 0 && (rc = mount_at(fd, m)) < 0)
-		pd_error_errno(err, -rc, "mount %s on %s", m->bind ? m->source : m->type,
-			       m->destination);
+	if (rc == 0) {
+		rc = mount_at(fd, m);
+		if (rc == -EPERM && !m->bind && is_type(m, "sysfs")) {
+			sys = sys_bind(m);
+			m = &sys;
+			rc = mount_at(fd, m);
+		}
+		if (rc < 0)
+			pd_error_errno(err, -rc, "mount %s on %s", m->bind ? m->source : m->type,
+				       m->destination);
+	}
 	close(fd);
 	return rc < 0 ? -1 : finish(root, m, err);
 }

@@ -50,6 +50,11 @@ int pd_bind_fd_on_fd(int src_fd, int fd, unsigned long flags);
  * the atime flags): the kernel refuses to clear them in a user namespace. */
 unsigned long pd_mount_kept_flags(int fd);
 
+/* mount_detached.c: a fresh mount of fstype (no source, no data) with the MS_* flags of
+ * flags that a mount can carry (ro, nosuid, nodev, noexec, atime), made detached and moved
+ * onto fd: where mount(2) says EBUSY (the same filesystem is mounted there already). */
+int pd_mount_detached_on_fd(const char *fstype, int fd, unsigned long flags);
+
 /* --- the steps ------------------------------------------------------------------------- */
 
 /* mounts.c: cfg->mounts in order. */

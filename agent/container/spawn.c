@@ -17,6 +17,7 @@
 
 #include "agent/container/child.h"
 #include "agent/container/sync.h"
+#include "agent/container/userns.h"
 
 static unsigned long new_ns_flags(const struct pd_spawn_request *req)
 {
@@ -24,7 +25,7 @@ static unsigned long new_ns_flags(const struct pd_spawn_request *req)
 	if (!req->init)
 		return 0;
 	for (int t = 0; t < PD_NS_COUNT; t++)
-		if (req->cfg->ns[t].enabled && !req->cfg->ns[t].path && t != PD_NS_USER)
+		if (req->cfg->ns[t].enabled && !req->cfg->ns[t].path)
 			flags |= (unsigned long)pd_ns_clone_flag(t);
 	return flags;
 }
@@ -83,15 +84,34 @@ static int own_pidns_fd(void)
 	return fd;
 }
 
+/* The pid namespace to clone into: an exec's container's, or an init's by path (the
+ * sandbox's shared one, or the spec's); *fd = -1: the agent's or a new one. An fd opened
+ * here is closed here. */
+static int enter_pidns(const struct pd_spawn_request *req, int *fd, struct pd_error *err)
+{
+	const struct pd_namespace *ns = req->init ? &req->cfg->ns[PD_NS_PID] : NULL;
+	int opened = -1;
+	*fd = req->init ? -1 : req->ns_fds[PD_NS_PID];
+	if (ns && ns->enabled && ns->path) {
+		if ((opened = open(ns->path, O_RDONLY | O_CLOEXEC)) < 0)
+			return pd_error_errno(err, errno, "open pid namespace %s", ns->path);
+		*fd = opened;
+	}
+	int rc = 0;
+	if (*fd >= 0 && own_pidns_fd() < 0)
+		rc = pd_error_errno(err, errno, "open /proc/self/ns/pid");
+	else if (*fd >= 0 && setns(*fd, CLONE_NEWPID) < 0)
+		rc = pd_error_errno(err, errno, "setns pid namespace");
+	if (opened >= 0)
+		close(opened);
+	return rc;
+}
+
 static pid_t clone_child(const struct pd_spawn_request *req, bool *into, struct pd_error *err)
 {
-	int pidns = req->init ? -1 : req->ns_fds[PD_NS_PID];
-	if (pidns >= 0) {
-		if (own_pidns_fd() < 0)
-			return pd_error_errno(err, errno, "open /proc/self/ns/pid");
-		if (setns(pidns, CLONE_NEWPID) < 0)
-			return pd_error_errno(err, errno, "setns pid namespace");
-	}
+	int pidns;
+	if (enter_pidns(req, &pidns, err) < 0)
+		return -1;
 	pid_t pid = clone_fork(new_ns_flags(req), req->cgroup, into);
 	int saved = errno;
 	if (pid == 0)
@@ -133,7 +153,7 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return pd_error_errno(err, errno, "socketpair");
 	bool into = false;
-	pid_t pid = clone_child(req, &into, err);
+	pid_t pid = pd_userns_chown_stdio(req, err) < 0 ? -1 : clone_child(req, &into, err);
 	if (pid == 0) {
 		close(sv[0]);
 		enter_cgroup(req, into, sv[1]);
@@ -145,6 +165,11 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 		return -1;
 	}
 	struct pd_sync_msg msg;
+	if (pd_userns_map_child(req, pid, sv[0], err) < 0) {
+		close(sv[0]);
+		kill_unpublished(pid);
+		return -1;
+	}
 	int rc = pd_sync_recv(sv[0], req->timeout_ms, &msg, err);
 	if (rc < 0 || msg.kind != PD_SYNC_READY) {
 		bool eof = rc == 0 && msg.kind == PD_SYNC_EOF;

@@ -106,6 +106,21 @@ static void render_namespaces(struct pd_json *j, const struct pd_container_confi
 	pd_json_end_array(j);
 }
 
+/* libcontainer's uid_mappings / gid_mappings. */
+static void render_idmap(struct pd_json *j, const char *key, const struct pd_idmap *m, size_t n)
+{
+	pd_json_key(j, key);
+	pd_json_begin_array(j);
+	for (size_t i = 0; i < n; i++) {
+		pd_json_begin_object(j);
+		pd_json_kv_uint(j, "container_id", m[i].container_id);
+		pd_json_kv_uint(j, "host_id", m[i].host_id);
+		pd_json_kv_uint(j, "size", m[i].size);
+		pd_json_end_object(j);
+	}
+	pd_json_end_array(j);
+}
+
 static void render_cap_set(struct pd_json *j, const char *key, uint64_t set)
 {
 	pd_json_key(j, key);
@@ -152,6 +167,8 @@ static void render_config(struct pd_json *j, const struct pd_container_config *c
 	pd_json_end_array(j);
 	pd_json_kv_string(j, "hostname", str_or_empty(cfg->hostname));
 	render_namespaces(j, cfg);
+	render_idmap(j, "uid_mappings", cfg->uid_map, cfg->n_uid_map);
+	render_idmap(j, "gid_mappings", cfg->gid_map, cfg->n_gid_map);
 	render_caps(j, &cfg->process);
 	pd_json_key(j, "cgroups");
 	pd_json_begin_object(j);

@@ -12,6 +12,7 @@ enum pd_sync_kind {
 	PD_SYNC_READY = 1, /* child → agent: set up, waiting for START */
 	PD_SYNC_START = 2, /* agent → child: exec now */
 	PD_SYNC_ERROR = 3, /* child → agent: setup or exec failed (code, errno, msg) */
+	PD_SYNC_MAPPED = 4, /* agent → child: its user namespace's id maps are written */
 };
 
 struct pd_sync_msg {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.pb-c.h"
+#include "agent/container/idmap.h"
 #include "agent/container/process.h"
 #include "agent/container/sysctl.h"
 #include "agent/container/validate.h"
@@ -18,29 +19,56 @@
 #include "agent/sandbox/container.h"
 #include "agent/sandbox/storage.h"
 
-/* Kata's namespace rules: ipc and uts are the sandbox's, mnt and pid are new per
- * container (a sandbox-wide pid namespace comes with the confinement work), the rest
- * as the spec says (the Kata runtime drops net, so containers share the VM's). */
-static int kata_namespaces(struct pd_container_config *cfg, bool sandbox_pidns, bool cgroup_v2,
-			   struct pd_error *err)
+/* Kata's namespace rules: ipc and uts are the sandbox's, mnt is new per container, pid is
+ * the sandbox's shared one (sandbox_pidns, pidns_holder.h) or new, unless the spec names
+ * one; the rest as the spec says (the Kata runtime drops net, so containers share the
+ * VM's). A container with a user namespace of its own gets its own ipc and uts too: it
+ * could join the sandbox's, owned by the agent's user namespace, but never use them
+ * (sethostname, mqueue mounts need capabilities there). */
+static int kata_namespaces(struct pd_sandbox *sb, struct pd_container_config *cfg,
+			   bool sandbox_pidns, bool cgroup_v2, struct pd_error *err)
 {
 	static char ipc[] = PD_SANDBOX_NS_DIR "/ipc", uts[] = PD_SANDBOX_NS_DIR "/uts";
-	if (sandbox_pidns)
-		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "sandbox_pidns is not implemented in pidone yet");
-	if (cfg->ns[PD_NS_IPC].enabled && !cfg->ns[PD_NS_IPC].path)
+	static char pidns[] = PD_SANDBOX_PIDNS;
+	bool own_user = pd_userns_new(cfg);
+	if (pd_userns_check(cfg, err) < 0)
+		return -1;
+	if (cfg->ns[PD_NS_IPC].enabled && !cfg->ns[PD_NS_IPC].path && !own_user)
 		cfg->ns[PD_NS_IPC].path = ipc;
-	if (cfg->ns[PD_NS_UTS].enabled && !cfg->ns[PD_NS_UTS].path)
+	if (cfg->ns[PD_NS_UTS].enabled && !cfg->ns[PD_NS_UTS].path && !own_user)
 		cfg->ns[PD_NS_UTS].path = uts;
 	cfg->ns[PD_NS_MNT] = (struct pd_namespace){.enabled = true};
-	cfg->ns[PD_NS_PID] = (struct pd_namespace){.enabled = true};
-	if (cfg->ns[PD_NS_USER].enabled)
-		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "user namespaces are not implemented in pidone yet");
+	char *pid_path = cfg->ns[PD_NS_PID].enabled ? cfg->ns[PD_NS_PID].path : NULL;
+	if (!pid_path && (sandbox_pidns || sb->pidns.wanted)) {
+		if (own_user)
+			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+					    "a container with a new user namespace cannot join "
+					    "the sandbox's pid namespace (sandbox_pidns): it "
+					    "could not mount its /proc");
+		pid_path = pidns;
+	}
+	cfg->ns[PD_NS_PID] = (struct pd_namespace){.enabled = true, .path = pid_path};
 	/* A cgroup namespace of its own, always on a unified hierarchy (Kata), rooted at the
-	 * container's cgroup (docs/cgroups.md); on v1 only when the spec asks. */
-	if (cgroup_v2 || (cfg->ns[PD_NS_CGROUP].enabled && !cfg->ns[PD_NS_CGROUP].path))
+	 * container's cgroup (docs/cgroups.md); on v1 only when the spec asks, or when the
+	 * container has a user namespace: only one that owns the cgroup namespace may mount
+	 * the v1 hierarchies. */
+	if (cgroup_v2 || own_user || (cfg->ns[PD_NS_CGROUP].enabled && !cfg->ns[PD_NS_CGROUP].path))
 		cfg->ns[PD_NS_CGROUP] = (struct pd_namespace){.enabled = true};
+	return 0;
+}
+
+/* CreateContainer's sandbox_pidns without CreateSandbox's: the shared namespace starts
+ * with the first container that asks, once its request has passed every check. It then
+ * stays, like the Rust agent's first-container namespace. A holder that was killed is
+ * replaced here too. */
+static int sandbox_pidns_ready(struct pd_sandbox *sb, const struct pd_container_config *cfg,
+			       struct pd_error *err)
+{
+	const char *path = cfg->ns[PD_NS_PID].path;
+	if (!path || strcmp(path, PD_SANDBOX_PIDNS) != 0)
+		return 0;
+	if (pd_pidns_holder_start(&sb->pidns, err) < 0)
+		return pd_error_wrap(err, "sandbox_pidns");
 	return 0;
 }
 
@@ -87,8 +115,9 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 	char **mps = NULL;
 	size_t n_mps = 0;
 	if (pd_oci_spec_to_config(req->oci, req->container_id, &cfg, err) < 0 ||
-	    kata_namespaces(&cfg, req->sandbox_pidns, cg_v2, err) < 0 ||
+	    kata_namespaces(sb, &cfg, req->sandbox_pidns, cg_v2, err) < 0 ||
 	    pd_sysctls_check(&cfg, err) < 0 || pd_process_config_check(&cfg.process, err) < 0 ||
+	    sandbox_pidns_ready(sb, &cfg, err) < 0 ||
 	    pd_rpc_storages_acquire(sb, req->storages, devs, req->n_storages, false, &mps, &n_mps,
 				    err) < 0) {
 		free(devs);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "agent/container/idmap.h"
 #include "agent/container/mountopts.h"
 #include "agent/container/names.h"
 #include "agent/container/sysctl.h"
@@ -415,6 +416,40 @@ static int convert_namespaces(const Grpc__Linux *l, struct pd_container_config *
 	return 0;
 }
 
+/* Linux.UIDMappings / GIDMappings: checked here; whether the namespaces want them is
+ * pd_userns_check's, once the agent has settled the namespaces. */
+static int convert_idmap(const char *what, Grpc__LinuxIDMapping *const *src, size_t n,
+			 struct pd_arena *a, struct pd_idmap **out, size_t *n_out,
+			 struct pd_error *err)
+{
+	if (n == 0)
+		return 0;
+	if (n > PD_MAX_IDMAP)
+		return too_many(err, what, n, PD_MAX_IDMAP);
+	*out = pd_arena_calloc(a, n, sizeof(**out));
+	if (!*out)
+		return no_memory(err, what);
+	for (size_t i = 0; i < n; i++)
+		(*out)[i] = (struct pd_idmap){.container_id = src[i]->containerid,
+					      .host_id = src[i]->hostid,
+					      .size = src[i]->size};
+	*n_out = n;
+	return pd_idmap_check(what, *out, n, err);
+}
+
+static int convert_idmaps(const Grpc__Linux *l, struct pd_container_config *cfg,
+			  struct pd_error *err)
+{
+	if (!l)
+		return 0;
+	if (convert_idmap("Linux.UIDMappings", l->uidmappings, l->n_uidmappings, &cfg->arena,
+			  &cfg->uid_map, &cfg->n_uid_map, err) < 0 ||
+	    convert_idmap("Linux.GIDMappings", l->gidmappings, l->n_gidmappings, &cfg->arena,
+			  &cfg->gid_map, &cfg->n_gid_map, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int convert_device_numbers(const Grpc__LinuxDevice *d, size_t i, struct pd_device *out,
 				  struct pd_error *err)
 {
@@ -578,7 +613,8 @@ static int convert_sysctls(const Grpc__Linux *l, struct pd_container_config *cfg
 static int convert_linux(const Grpc__Linux *l, struct pd_container_config *cfg,
 			 struct pd_error *err)
 {
-	if (convert_namespaces(l, cfg, err) < 0 || convert_devices(l, cfg, err) < 0 ||
+	if (convert_namespaces(l, cfg, err) < 0 || convert_idmaps(l, cfg, err) < 0 ||
+	    convert_devices(l, cfg, err) < 0 ||
 	    convert_propagation(l, cfg, err) < 0 || convert_cgroups_path(l, cfg, err) < 0 ||
 	    convert_sysctls(l, cfg, err) < 0)
 		return -1;

@@ -43,9 +43,6 @@ static int check_sandbox(const Grpc__CreateSandboxRequest *req, struct pd_error 
 	for (size_t i = 0; i < req->n_dns; i++)
 		if (strlen(req->dns[i]) > 1024 || strpbrk(req->dns[i], "\n\r"))
 			return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "bad dns line %zu", i);
-	if (req->sandbox_pidns)
-		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "sandbox_pidns is not implemented in pidone yet");
 	if (req->guest_hook_path[0])
 		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
 				    "guest hooks are not implemented in pidone yet");
@@ -96,8 +93,10 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 		return pd_error_wrap(err, "sandbox namespaces");
 	}
 	sb->ns_pinned = true;
-	rc = pd_rpc_storages_acquire(sb, req->storages, devs, req->n_storages, true, &mps, &n_mps,
-				     err);
+	rc = req->sandbox_pidns ? pd_pidns_holder_start(&sb->pidns, err) : 0;
+	if (rc == 0)
+		rc = pd_rpc_storages_acquire(sb, req->storages, devs, req->n_storages, true, &mps,
+					     &n_mps, err);
 	free(devs);
 	if (rc < 0 || pd_sandbox_set_dns(req->dns, req->n_dns, err) < 0) {
 		pd_sandbox_destroy(sb);
@@ -110,8 +109,8 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 	snprintf(sb->id, sizeof(sb->id), "%s", req->sandbox_id);
 	snprintf(sb->hostname, sizeof(sb->hostname), "%s", req->hostname);
 	sb->created = true;
-	pd_info("sandbox created", "id=%s hostname=%s storages=%zu", sb->id, sb->hostname,
-		req->n_storages);
+	pd_info("sandbox created", "id=%s hostname=%s storages=%zu pidns_holder=%d", sb->id,
+		sb->hostname, req->n_storages, (int)sb->pidns.pid);
 	pd_call_reply(call, NULL);
 	return 0;
 }

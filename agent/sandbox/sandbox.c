@@ -69,6 +69,7 @@ void pd_sandbox_destroy(struct pd_sandbox *sb)
 	pd_list_for_each_safe(pos, tmp, &sb->containers)
 	pd_container_destroy(pd_container_of(pos, struct pd_container, node));
 	pd_storage_release_all(sb);
+	pd_pidns_holder_stop(&sb->pidns);
 	if (sb->ns_pinned)
 		pd_sandbox_ns_remove();
 	sb->ns_pinned = false;

@@ -18,9 +18,11 @@
 #include "agent/list.h"
 #include "agent/loop.h"
 #include "agent/proctable.h"
+#include "agent/sandbox/pidns_holder.h"
 #include "agent/sandbox/stdio.h"
 
 #define PD_SANDBOX_NS_DIR  "/var/run/sandbox-ns"
+#define PD_SANDBOX_PIDNS   PD_SANDBOX_NS_DIR "/pid" /* sandbox_pidns: pidns_holder.h */
 #define PD_SHARED_DIR      "/run/kata-containers/shared/containers"
 #define PD_SANDBOX_DIR     "/run/kata-containers/sandbox"
 #define PD_MAX_CONTAINERS  256
@@ -76,7 +78,7 @@ struct pd_sandbox {
 	bool created;
 	char id[PD_ID_MAX + 1];
 	char hostname[65];
-	bool sandbox_pidns;
+	struct pd_pidns_holder pidns; /* sandbox_pidns: pid > 0 = containers join PD_SANDBOX_PIDNS */
 	bool no_pivot; /* "/" is an initramfs */
 	unsigned pipe_size;
 	struct pd_list containers;

@@ -36,7 +36,7 @@ __attribute__((noreturn)) static void holder(int ready, int release, const char 
 	_exit(0);
 }
 
-static int bind_ns(pid_t pid, const char *kind, struct pd_error *err)
+int pd_sandbox_ns_bind(pid_t pid, const char *kind, struct pd_error *err)
 {
 	char src[64], dst[128];
 	snprintf(src, sizeof(src), "/proc/%d/ns/%s", (int)pid, kind);
@@ -77,7 +77,7 @@ int pd_sandbox_ns_create(const char *hostname, struct pd_error *err)
 	else if (read(ready[0], &r, 1) != 1 || r != 1)
 		rc = pd_error_set(err, PD_INTERNAL, 0, "sandbox namespaces could not be created");
 	for (size_t i = 0; rc == 0 && i < 2; i++)
-		rc = bind_ns(pid, kinds[i], err);
+		rc = pd_sandbox_ns_bind(pid, kinds[i], err);
 	if (rc < 0)
 		pd_sandbox_ns_remove();
 	close(ready[0]);
@@ -85,14 +85,18 @@ int pd_sandbox_ns_create(const char *hostname, struct pd_error *err)
 	return rc;
 }
 
+void pd_sandbox_ns_unbind(const char *kind)
+{
+	char dst[128];
+	snprintf(dst, sizeof(dst), PD_SANDBOX_NS_DIR "/%s", kind);
+	umount2(dst, MNT_DETACH);
+	unlink(dst);
+}
+
 void pd_sandbox_ns_remove(void)
 {
-	for (size_t i = 0; i < 2; i++) {
-		char dst[128];
-		snprintf(dst, sizeof(dst), PD_SANDBOX_NS_DIR "/%s", kinds[i]);
-		umount2(dst, MNT_DETACH);
-		unlink(dst);
-	}
+	for (size_t i = 0; i < 2; i++)
+		pd_sandbox_ns_unbind(kinds[i]);
 }
 
 bool pd_sandbox_ns_exists(const char *kind)

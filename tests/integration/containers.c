@@ -1116,24 +1116,6 @@ static int case_timing(struct it *t)
 
 /* ---- the sandbox ------------------------------------------------------------------------ */
 
-static int create_sandbox(int argc, char **argv)
-{
-	struct it t;
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s --create-sandbox ADDR SANDBOX_ID\n", argv[0]);
-		return 2;
-	}
-	memset(&t, 0, sizeof(t));
-	t.addr = argv[2];
-	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
-	req.hostname = IT_HOSTNAME;
-	req.sandbox_id = argv[3];
-	int rc = it_connect(&t, &t.c) < 0 ? -1 : it_ok(&t, "CreateSandbox", &req.base, NULL, NULL);
-	it_report(&t, "create_sandbox", rc);
-	pd_client_close(&t.c);
-	return rc < 0;
-}
-
 /* DestroySandbox with a running container (init and an exec) and a created one: every
  * pending WaitProcess is answered (137: killed) and so is DestroySandbox. */
 static int case_destroy_sandbox(struct it *t)
@@ -1352,7 +1334,7 @@ int main(int argc, char **argv)
 {
 	struct it t;
 	if (argc > 1 && strcmp(argv[1], "--create-sandbox") == 0)
-		return create_sandbox(argc, argv);
+		return it_create_sandbox(argc, argv, false, "create_sandbox");
 	bool destroy = argc > 1 && strcmp(argv[1], "--destroy-sandbox") == 0;
 	if (destroy) {
 		argv[1] = argv[0];

@@ -746,29 +746,34 @@ static inline int it_expect_out(struct it *t, const char *what, const struct it_
 	return 0;
 }
 
+/* text with its runs of blanks squeezed to one space, leading and trailing ones dropped;
+ * one_line: up to the first newline, else newlines count as blanks. */
+static inline const char *it_squeeze(const char *text, bool one_line, char *buf, size_t size)
+{
+	size_t o = 0;
+	bool space = false;
+	for (const char *p = text; *p && !(one_line && *p == '\n') && o + 2 < size; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n') {
+			space = o > 0;
+			continue;
+		}
+		if (space)
+			buf[o++] = ' ';
+		space = false;
+		buf[o++] = *p;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 /* A line of pdtest status ("Uid:\t1000\t1000...") with its whitespace squeezed. */
 static inline const char *it_status_field(const char *text, const char *key, char *buf, size_t size)
 {
 	size_t klen = strlen(key);
 	buf[0] = '\0';
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncmp(l, key, klen) != 0 || l[klen] != ':')
-			continue;
-		size_t o = 0;
-		bool space = false;
-		for (const char *p = l + klen + 1; *p && *p != '\n' && o + 1 < size; p++) {
-			if (*p == ' ' || *p == '\t') {
-				space = o > 0;
-				continue;
-			}
-			if (space)
-				buf[o++] = ' ';
-			space = false;
-			buf[o++] = *p;
-		}
-		buf[o] = '\0';
-		return buf;
-	}
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, klen) == 0 && l[klen] == ':')
+			return it_squeeze(l + klen + 1, true, buf, size);
 	return buf;
 }
 
@@ -1069,6 +1074,27 @@ static inline int it_init(struct it *t, int argc, char **argv)
 		return -1;
 	}
 	return 0;
+}
+
+/* PROG --create-sandbox ADDR SANDBOX_ID: CreateSandbox{hostname IT_HOSTNAME, sandbox_pidns
+ * as asked}, reported as case `name` (before the cases, on a fresh agent). */
+static inline int it_create_sandbox(int argc, char **argv, bool pidns, const char *name)
+{
+	struct it t;
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s --create-sandbox ADDR SANDBOX_ID\n", argv[0]);
+		return 2;
+	}
+	memset(&t, 0, sizeof(t));
+	t.addr = argv[2];
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	req.hostname = IT_HOSTNAME;
+	req.sandbox_id = argv[3];
+	req.sandbox_pidns = pidns;
+	int rc = it_connect(&t, &t.c) < 0 ? -1 : it_ok(&t, "CreateSandbox", &req.base, NULL, NULL);
+	it_report(&t, name, rc);
+	pd_client_close(&t.c);
+	return rc < 0;
 }
 
 static inline int it_finish(struct it *t, const char *prog)

@@ -32,6 +32,7 @@ skipped=0
 
 cleanup() {
 	containers_cleanup
+	namespaces_cleanup
 	network_cleanup
 	storage_cleanup
 	if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
@@ -45,6 +46,8 @@ cleanup() {
 trap cleanup EXIT
 # The container tests (issue 3): containers_tests, containers_cleanup.
 . "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
+# User namespaces and sandbox_pidns (issue 4): namespaces_tests, namespaces_cleanup.
+. "$(dirname "${BASH_SOURCE[0]}")/namespaces.sh"
 # CopyFile, GetMetrics, SetPolicy (issue 6): files_tests.
 . "$(dirname "${BASH_SOURCE[0]}")/files.sh"
 # The network tests (issue 6): network_tests, network_cleanup (deletes its netns).
@@ -217,6 +220,8 @@ files_tests
 policy_boot_tests
 # ---- containers (issue 3): a second agent, see containers.sh ------------------------------
 containers_tests
+# ---- user namespaces, sandbox_pidns (issue 4): two more agents, see namespaces.sh --------
+namespaces_tests
 # ---- pidonectl run/exec/kill/wait/rm on runc and crun bundles (issue 3), see ctl_run.sh ---
 ctl_summary=
 while IFS= read -r line; do

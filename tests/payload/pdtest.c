@@ -2,6 +2,7 @@
  * Run as `pdtest CMD ARGS...`, or through a symlink named CMD. Each command prints what
  * a test checks from inside a container. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -133,6 +134,30 @@ static int forkbomb(long max)
 	return 0;
 }
 
+/* "PID COMM" of every process this pid namespace's /proc shows, in /proc's order. */
+static int ps(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	if (!d)
+		return perror("/proc"), 1;
+	while ((e = readdir(d))) {
+		char path[300], comm[64] = "";
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue; /* gone meanwhile */
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+		printf("%s %s\n", e->d_name, comm);
+	}
+	closedir(d);
+	return 0;
+}
+
 static void on_term(int sig)
 {
 	static const char msg[] = "got SIGTERM\n";
@@ -186,6 +211,8 @@ static int run(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	if (!strcmp(cmd, "ps"))
+		return ps();
 	if (!strcmp(cmd, "spew"))
 		return spew(argc > 1 ? atoll(argv[1]) : 0);
 	if (!strcmp(cmd, "memhog"))
