@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "agent/container/child_hooks.h"
 #include "agent/container/process.h"
 #include "agent/container/rootfs.h"
 #include "agent/container/seccomp.h"
@@ -109,7 +110,7 @@ static int setup_stdio(const struct pd_spawn_request *req, struct pd_error *err)
 	return 0;
 }
 
-static int set_up(const struct pd_spawn_request *req, struct pd_error *err)
+static int set_up(const struct pd_spawn_request *req, int sync_fd, struct pd_error *err)
 {
 	const struct pd_container_config *cfg = req->cfg;
 	if (req->init) {
@@ -119,6 +120,7 @@ static int set_up(const struct pd_spawn_request *req, struct pd_error *err)
 		    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 			return pd_error_errno(err, errno, "sethostname %s", cfg->hostname);
 		if (pd_sysctls_apply(cfg->sysctls, cfg->n_sysctls, err) < 0 ||
+		    pd_child_hooks_create(cfg, sync_fd, err) < 0 ||
 		    pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
 			return -1;
 	} else if (join_container(req, err) < 0) {
@@ -139,7 +141,7 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 	pd_signals_reset_for_child();
 	/* Nothing of the agent's survives the exec, whatever its creator forgot. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (set_up(req, &err) < 0)
+	if (set_up(req, sync_fd, &err) < 0)
 		fail(sync_fd, &err);
 	struct pd_sync_msg msg = {.kind = PD_SYNC_READY};
 	if (pd_sync_send(sync_fd, &msg, &err) < 0)
@@ -147,6 +149,8 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 	if (pd_sync_recv(sync_fd, -1, &msg, &err) < 0 || msg.kind != PD_SYNC_START)
 		_exit(127); /* the agent abandoned us */
 	const struct pd_container_config *cfg = req->cfg;
+	if (req->init && pd_child_hooks_start(cfg, &err) < 0)
+		fail(sync_fd, &err);
 	bool late_seccomp = cfg && cfg->seccomp && req->proc->no_new_privileges;
 	pd_process_exec(req->proc, late_seccomp ? cfg->seccomp : NULL, &err);
 	fail(sync_fd, &err);

@@ -12,6 +12,8 @@ enum pd_sync_kind {
 	PD_SYNC_READY = 1, /* child → agent: set up, waiting for START */
 	PD_SYNC_START = 2, /* agent → child: exec now */
 	PD_SYNC_ERROR = 3, /* child → agent: setup or exec failed (code, errno, msg) */
+	PD_SYNC_HOOKS = 4, /* child → agent: namespaces exist, run prestart/createRuntime */
+	PD_SYNC_RESUME = 5, /* agent → child: hooks done, go on; code = the child's pid */
 };
 
 struct pd_sync_msg {

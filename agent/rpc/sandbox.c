@@ -46,9 +46,12 @@ static int check_sandbox(const Grpc__CreateSandboxRequest *req, struct pd_error 
 	if (req->sandbox_pidns)
 		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
 				    "sandbox_pidns is not implemented in pidone yet");
-	if (req->guest_hook_path[0])
-		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "guest hooks are not implemented in pidone yet");
+	if (req->guest_hook_path[0] &&
+	    (strlen(req->guest_hook_path) >= sizeof(((struct pd_sandbox *)0)->guest_hook_path) ||
+	     pd_validate_abs_path(req->guest_hook_path, "guest_hook_path", NULL, NULL, err) < 0))
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				    "guest_hook_path: not an absolute path of at most 255 bytes "
+				    "without '..'");
 	return 0;
 }
 
@@ -98,6 +101,7 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 	free(mps);
 	snprintf(sb->id, sizeof(sb->id), "%s", req->sandbox_id);
 	snprintf(sb->hostname, sizeof(sb->hostname), "%s", req->hostname);
+	snprintf(sb->guest_hook_path, sizeof(sb->guest_hook_path), "%s", req->guest_hook_path);
 	sb->created = true;
 	pd_info("sandbox created", "id=%s hostname=%s storages=%zu", sb->id, sb->hostname,
 		req->n_storages);

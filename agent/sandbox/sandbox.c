@@ -73,4 +73,5 @@ void pd_sandbox_destroy(struct pd_sandbox *sb)
 		pd_sandbox_ns_remove();
 	sb->ns_pinned = false;
 	sb->created = false;
+	sb->guest_hook_path[0] = '\0';
 }

@@ -77,6 +77,7 @@ struct pd_sandbox {
 	char id[PD_ID_MAX + 1];
 	char hostname[65];
 	bool sandbox_pidns;
+	char guest_hook_path[256]; /* CreateSandbox's, "" = none (agent/container/hooks.h) */
 	bool no_pivot; /* "/" is an initramfs */
 	unsigned pipe_size;
 	struct pd_list containers;
