@@ -31,6 +31,7 @@ skipped=0
 
 cleanup() {
 	containers_cleanup
+	hooks_cleanup
 	network_cleanup
 	if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
 		kill -TERM "$agent_pid" 2>/dev/null
@@ -47,6 +48,8 @@ trap cleanup EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/files.sh"
 # The network tests (issue 6): network_tests, network_cleanup (deletes its netns).
 . "$(dirname "${BASH_SOURCE[0]}")/network.sh"
+# OCI hooks and guest hooks (issue 4): hooks_tests, hooks_cleanup.
+. "$(dirname "${BASH_SOURCE[0]}")/hooks.sh"
 
 pass() {
 	echo "PASS $1"
@@ -84,6 +87,14 @@ run_ctl() {
 		pass "$name"
 	fi
 }
+
+# PD_IT_ONLY=hooks: only the hooks part (an agent of its own), for working on it.
+if [ "${PD_IT_ONLY:-}" = hooks ]; then
+	hooks_tests
+	echo "integration: $passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	exit
+fi
 
 # ---- the agent comes up -------------------------------------------------------------------
 start_agent "$addr" "$agent_log"
@@ -198,6 +209,8 @@ fi
 files_tests
 # ---- containers (issue 3): a second agent, see containers.sh ------------------------------
 containers_tests
+# ---- OCI hooks and guest hooks (issue 4): an agent of its own, see hooks.sh --------------
+hooks_tests
 # ---- pidonectl run/exec/kill/wait/rm on runc and crun bundles (issue 3), see ctl_run.sh ---
 ctl_summary=
 while IFS= read -r line; do
