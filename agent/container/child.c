@@ -3,14 +3,16 @@
  *   2. join the namespaces that have paths (sandbox ipc/uts; an exec: all of the container's)
  *   3. hostname in a new uts namespace
  *   4. init: sysctls (through the agent's /proc, before the container's root hides it and
- *      its read-only /proc/sys applies), then the rootfs (mounts, devices, pivot);
- *      exec: enter the container's root
+ *      its read-only /proc/sys applies), the OCI hooks' stop (the agent runs prestart and
+ *      createRuntime, we run createContainer: child_hooks.h), then the rootfs (mounts,
+ *      devices, pivot); exec: enter the container's root
  *   5. stdio, new session, controlling tty
  *   6. seccomp, when no_new_privs is off: the kernel then wants CAP_SYS_ADMIN, which the
  *      next step may drop (runc's order)
  *   7. user, groups, capabilities, rlimits, no_new_privs, cwd (pd_process_setup)
- *   8. READY, wait for START, exec — with no_new_privs, the seccomp filter goes on right
- *      before execve, after the binary has been looked up (pd_process_exec)
+ *   8. READY, wait for START, the startContainer hooks, exec — with no_new_privs, the
+ *      seccomp filter goes on right before execve, after the binary has been looked up
+ *      (pd_process_exec)
  * Any failure goes back to the agent as an error message naming the step; then _exit. */
 #include "child.h"
 

@@ -88,9 +88,13 @@ run_ctl() {
 	fi
 }
 
-# PD_IT_ONLY=hooks: only the hooks part (an agent of its own), for working on it.
-if [ "${PD_IT_ONLY:-}" = hooks ]; then
-	hooks_tests
+# PD_IT_ONLY=hooks or containers: only that part (an agent of its own), for working on it.
+if [ -n "${PD_IT_ONLY:-}" ]; then
+	case $PD_IT_ONLY in
+	hooks) hooks_tests ;;
+	containers) containers_tests ;;
+	*) fail PD_IT_ONLY "unknown part '$PD_IT_ONLY' (hooks, containers)" ;;
+	esac
 	echo "integration: $passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 	exit
