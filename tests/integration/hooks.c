@@ -1,6 +1,7 @@
 /* OCI hooks and guest hooks over ttRPC (docs/hooks.md). Run by hooks.sh as
  *   hooks ADDR ROOTFS AGENT_PID SANDBOX_ID [CASE...]
  *   hooks --create-sandbox ADDR SANDBOX_ID GUEST_HOOK_PATH
+ *   hooks --destroy-sandbox ADDR ROOTFS AGENT_PID SANDBOX_ID   the last: DestroySandbox
  * with PD_HOOKS_DIR naming a host directory that holds hook.sh (an OCI hook as a /bin/sh
  * script: `hook.sh LOG KIND [fail|sleep]` appends "KIND env=$HOOK_ENV <state>" to LOG, then
  * fails or sleeps when asked), link.sh (a symlink to it), noexec.sh (mode 0644), and
@@ -478,6 +479,34 @@ out:
 	return rc;
 }
 
+/* The last case (--destroy-sandbox): DestroySandbox runs the poststop hooks of a running
+ * container before it answers (the agent stops after it). */
+static int case_destroy_sandbox(struct it *t)
+{
+	const char *cid = "hooks-destroy";
+	static const char *const all[] = {"poststart", "poststop"};
+	struct hook_spec hs;
+	struct hook_log lg = {0};
+	Grpc__DestroySandboxRequest req = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
+	int rc = -1;
+	long pid = -1;
+	hs_init(&hs, t, cid);
+	it_spec_args(&hs.s, "sleep", IT_LONG_SLEEP, NULL);
+	hs_script(&hs, K_POSTSTART, "poststart", NULL);
+	hs_script(&hs, K_POSTSTOP, "poststop", NULL);
+	TRY(it_create(t, cid, &hs.s));
+	TRY(pid = init_pid(t, cid));
+	TRY(it_start(t, cid));
+	TRY(it_ok(t, "DestroySandbox", &req.base, NULL, NULL));
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, all, 2));
+	TRY(check_state(t, &lg.l[1], cid, "stopped", pid));
+	rc = 0;
+out:
+	free_log(&lg);
+	return rc;
+}
+
 static const struct it_case cases[] = {
     {"order_and_state", case_order},
     {"prestart_fails_leaves_nothing", case_prestart_fails},
@@ -521,6 +550,13 @@ int main(int argc, char **argv)
 	struct it t;
 	if (argc > 1 && strcmp(argv[1], "--create-sandbox") == 0)
 		return create_sandbox(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--destroy-sandbox") == 0) {
+		argv[1] = argv[0];
+		if (it_init(&t, argc - 1, argv + 1) < 0)
+			return 2;
+		it_report(&t, "destroy_sandbox_runs_poststop", case_destroy_sandbox(&t));
+		return it_finish(&t, "hooks");
+	}
 	if (it_init(&t, argc, argv) < 0)
 		return 2;
 	it_run_cases(&t, cases);

@@ -75,6 +75,23 @@ hooks_tests() {
 		fail hooks_agent_survived "the agent died; its log ends with:"
 		tail -20 "$log" | sed 's/^/    /'
 	fi
+	# The last: DestroySandbox runs poststop hooks; the agent then exits by itself (an
+	# ASan build checks for leaks on the way out).
+	PD_HOOKS_DIR=$dir run_itest hooks 60 "$itest/hooks" --destroy-sandbox "$addr" "$rootfs" \
+		"$hk_pid" "$sandbox"
+	for _ in $(seq 100); do
+		kill -0 "$hk_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$hk_pid" 2>/dev/null; then
+		fail hooks_agent_stops "still running 10 s after DestroySandbox"
+	elif wait "$hk_pid"; then
+		pass hooks_agent_stops
+		hk_pid=
+	else
+		fail hooks_agent_stops "exit status $? after DestroySandbox"
+		hk_pid=
+	fi
 	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$log"; then
 		fail hooks_agent_log_clean "sanitizer reports in the agent log:"
 		grep -E 'Sanitizer|runtime error:' "$log" | head -5 | sed 's/^/    /'
@@ -82,6 +99,5 @@ hooks_tests() {
 		pass hooks_agent_log_clean
 	fi
 	hooks_cleanup
-	wait "$hk_pid" 2>/dev/null
 	hk_pid=
 }
