@@ -240,8 +240,8 @@ int pd_hook_failed(int kind, size_t i, const struct pd_hook *h, bool timed_out, 
 			    k, i, h->path, WIFEXITED(st) ? WEXITSTATUS(st) : st);
 }
 
-static int run_one_local(int kind, size_t i, const struct pd_hook *h, int state_fd,
-			 struct pd_error *err)
+pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd,
+		   struct pd_error *err)
 {
 	if (lseek(state_fd, 0, SEEK_SET) < 0)
 		return pd_error_errno(err, errno, "hook state: lseek");
@@ -250,6 +250,15 @@ static int run_one_local(int kind, size_t i, const struct pd_hook *h, int state_
 		return pd_error_errno(err, errno, "%s hook %zu: fork", pd_hook_kind_name(kind), i);
 	if (pid == 0)
 		pd_hook_exec(h, state_fd);
+	return pid;
+}
+
+static int run_one_local(int kind, size_t i, const struct pd_hook *h, int state_fd,
+			 struct pd_error *err)
+{
+	pid_t pid = pd_hook_fork(kind, i, h, state_fd, err);
+	if (pid < 0)
+		return -1;
 	int timed_out = pd_hook_wait_exit(pid, h->timeout_s * 1000, err);
 	if (timed_out != 0)
 		kill(pid, SIGKILL);

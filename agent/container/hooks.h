@@ -100,6 +100,11 @@ int pd_hook_state_fd(const char *state, size_t len, struct pd_error *err);
  * session, default signals, oom_score_adj 0, then execve. Exits 127 if the exec fails. */
 __attribute__((noreturn)) void pd_hook_exec(const struct pd_hook *h, int state_fd);
 
+/* Rewind the state and fork a child that runs pd_hook_exec: its pid, or -1. The caller
+ * registers the pid where it is reaped. */
+pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd,
+		   struct pd_error *err);
+
 /* Wait up to timeout_ms for child `pid` to exit WITHOUT reaping it (pidfd, or waitid
  * WNOWAIT): 0 when it has exited, 1 on timeout, -1 on error. The caller reaps: the
  * container child with waitpid, the agent through its process table. */

@@ -31,13 +31,10 @@ static int run_one(int kind, size_t i, const struct pd_hook *h, int state_fd,
 		   struct pd_error *err)
 {
 	struct hook_wait hw = {.exited = false};
-	if (lseek(state_fd, 0, SEEK_SET) < 0)
-		return pd_error_errno(err, errno, "hook state: lseek");
-	pid_t pid = fork();
+	pid_t pid = pd_hook_fork(kind, i, h, state_fd, err);
 	if (pid < 0)
-		return pd_error_errno(err, errno, "%s hook %zu: fork", pd_hook_kind_name(kind), i);
-	if (pid == 0)
-		pd_hook_exec(h, state_fd);
+		return -1;
+	/* Before anything else can reap: the table hands the status to hw. */
 	pd_proc_watch_add(&hw.watch, pid, on_hook_exit);
 	int r = pd_hook_wait_exit(pid, h->timeout_s * 1000, err);
 	if (r != 0) {

@@ -217,6 +217,21 @@ static void free_log(struct hook_log *lg)
 
 /* ---- cases ------------------------------------------------------------------------------ */
 
+/* Run the container to its end and remove it (the case's cleanup has nothing left to do). */
+static int run_removed(struct it *t, const char *cid, struct it_spec *s, bool *removed)
+{
+	struct it_io io = {0};
+	int st;
+	int rc = it_run(t, cid, s, &io, &st);
+	it_io_free(&io);
+	if (rc < 0)
+		return -1;
+	if (it_remove_code(t, cid) != 0)
+		return it_why(t, "RemoveContainer %s: %s", cid, t->msg);
+	*removed = true;
+	return 0;
+}
+
 /* Every kind, in the lifecycle's order, with the state on stdin. */
 static int case_order(struct it *t)
 {
@@ -423,23 +438,19 @@ static int case_post_failures_warn(struct it *t)
 	static const char *const all[] = {"poststart", "poststart2", "poststop", "poststop2"};
 	struct hook_spec hs;
 	struct hook_log lg = {0};
-	struct it_io io = {0};
-	int rc = -1, st;
+	int rc = -1;
 	bool removed = false;
 	hs_init(&hs, t, cid);
 	hs_script(&hs, K_POSTSTART, "poststart", "fail");
 	hs_script(&hs, K_POSTSTART, "poststart2", NULL);
 	hs_script(&hs, K_POSTSTOP, "poststop", "fail");
 	hs_script(&hs, K_POSTSTOP, "poststop2", NULL);
-	TRY(it_run(t, cid, &hs.s, &io, &st));
-	EXPECT(it_remove_code(t, cid) == 0, "RemoveContainer: %s", t->msg);
-	removed = true;
+	TRY(run_removed(t, cid, &hs.s, &removed));
 	TRY(read_log(t, hs.log, &lg));
 	TRY(check_kinds(t, &lg, all, 4));
 	rc = 0;
 out:
 	free_log(&lg);
-	it_io_free(&io);
 	if (!removed)
 		it_cleanup(t, cid, &rc);
 	return rc;
@@ -451,16 +462,13 @@ static int case_guest_hooks(struct it *t)
 {
 	const char *cid = "hooks-guest";
 	struct it_spec s;
-	struct it_io io = {0};
 	struct hook_log lg = {0};
 	char path[PATH_MAX], kinds[256] = "";
-	int rc = -1, st;
+	int rc = -1;
 	bool removed = false;
 	it_spec_default(&s, t->rootfs);
 	it_spec_args(&s, "echo", "guest", NULL);
-	TRY(it_run(t, cid, &s, &io, &st));
-	EXPECT(it_remove_code(t, cid) == 0, "RemoveContainer: %s", t->msg);
-	removed = true;
+	TRY(run_removed(t, cid, &s, &removed));
 	snprintf(path, sizeof(path), "%s/guest.log", hooks_dir());
 	TRY(read_log(t, path, &lg));
 	for (int i = 0; i < lg.n; i++)
@@ -473,7 +481,6 @@ static int case_guest_hooks(struct it *t)
 	rc = 0;
 out:
 	free_log(&lg);
-	it_io_free(&io);
 	if (!removed)
 		it_cleanup(t, cid, &rc);
 	return rc;
