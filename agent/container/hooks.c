@@ -156,6 +156,22 @@ int pd_hook_state_fd(const char *state, size_t len, struct pd_error *err)
 	return fd;
 }
 
+/* The agent runs at -1000: a hook it forks is an ordinary process for the OOM killer. A
+ * hook of the container's init keeps the container's score. Best effort: a read-only or
+ * missing /proc leaves the score as it is. */
+static void reset_oom_score(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n > 0 && strncmp(buf, "-1000", 5) == 0 && pwrite(fd, "0", 1, 0) < 0) {
+		/* nothing better to do */
+	}
+	close(fd);
+}
+
 void pd_hook_exec(const struct pd_hook *h, int state_fd)
 {
 	pd_signals_reset_for_child();
@@ -166,14 +182,7 @@ void pd_hook_exec(const struct pd_hook *h, int state_fd)
 		dup2(null, 1);
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	setsid(); /* its signals cannot reach the agent's session */
-	/* The agent runs at -1000: a hook is an ordinary process for the OOM killer. */
-	int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (oom >= 0) {
-		if (write(oom, "0", 1) < 0) {
-			/* a container's read-only /proc: keep what we have */
-		}
-		close(oom);
-	}
+	reset_oom_score();
 	execve(h->path, h->args, h->env);
 	_exit(127);
 }
