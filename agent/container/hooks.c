@@ -75,6 +75,20 @@ int pd_hooks_add(struct pd_arena *a, struct pd_hooks **hooks, int kind, const ch
 	return 0;
 }
 
+int pd_hooks_append(struct pd_arena *a, struct pd_hooks **hooks, const struct pd_hooks *src,
+		    struct pd_error *err)
+{
+	for (int k = 0; k < PD_HOOK_KINDS; k++) {
+		for (size_t i = 0; i < src->n[k]; i++) {
+			const struct pd_hook *h = &src->list[k][i];
+			if (pd_hooks_add(a, hooks, k, h->path, h->args, h->n_args, h->env, h->n_env,
+					 h->timeout_s, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int pd_hook_check_path(const char *root, const char *path, const char *what,
 		       struct pd_error *err)
 {

@@ -73,6 +73,10 @@ int pd_hooks_add(struct pd_arena *a, struct pd_hooks **hooks, int kind, const ch
 		 char *const *args, size_t n_args, char *const *env, size_t n_env, int timeout_s,
 		 struct pd_error *err);
 
+/* Add copies of every hook of src after those of *hooks, kind by kind. */
+int pd_hooks_append(struct pd_arena *a, struct pd_hooks **hooks, const struct pd_hooks *src,
+		    struct pd_error *err);
+
 /* The hook binary: a regular executable file, the last component not a symlink
  * (AT_SYMLINK_NOFOLLOW), looked up under `root` ("" = "/"). INVALID_ARGUMENT otherwise,
  * naming `what`. */
@@ -80,10 +84,10 @@ int pd_hook_check_path(const char *root, const char *path, const char *what,
 		       struct pd_error *err);
 
 /* The guest's hook directory (CreateSandbox guest_hook_path): the regular executable files
- * of <dir>/prestart, <dir>/poststart and <dir>/poststop, in name order, are added to the
- * container's hooks after the spec's own, with args [path], no env and the default timeout.
- * Anything else there (symlinks, directories, files without an x bit) is skipped with a log
- * line; a missing directory adds nothing. */
+ * of <dir>/prestart, <dir>/poststart and <dir>/poststop, in name order, become hooks with
+ * args [path], no env and the default timeout (the sandbox adds them to every container's,
+ * after the spec's own). Anything else there (symlinks, directories, files without an x
+ * bit) is skipped with a log line; a missing directory adds nothing. */
 int pd_hooks_add_guest(struct pd_arena *a, struct pd_hooks **hooks, const char *dir,
 		       struct pd_error *err);
 

@@ -84,7 +84,7 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 	if (pd_oci_spec_to_config(req->oci, req->container_id, &cfg, err) < 0 ||
 	    kata_namespaces(&cfg, req->sandbox_pidns, cg_v2, err) < 0 ||
 	    pd_sysctls_check(&cfg, err) < 0 || pd_process_config_check(&cfg.process, err) < 0 ||
-	    pd_oci_hooks_to_config(req->oci, sb->guest_hook_path, &cfg, err) < 0 ||
+	    pd_oci_hooks_to_config(req->oci, sb->guest_hooks, &cfg, err) < 0 ||
 	    pd_rpc_storages_acquire(sb, req->storages, req->n_storages, false, &mps, &n_mps,
 				    err) < 0) {
 		pd_arena_free(&cfg.arena);

@@ -131,13 +131,13 @@ static int keep_state_fields(const Grpc__Spec *spec, struct pd_container_config 
 	return 0;
 }
 
-int pd_oci_hooks_to_config(const Grpc__Spec *spec, const char *guest_dir,
+int pd_oci_hooks_to_config(const Grpc__Spec *spec, const struct pd_hooks *guest,
 			   struct pd_container_config *cfg, struct pd_error *err)
 {
 	cfg->hooks = NULL;
 	if (spec->hooks && convert_hooks(spec->hooks, cfg, err) < 0)
 		return -1;
-	if (pd_hooks_add_guest(&cfg->arena, &cfg->hooks, guest_dir, err) < 0)
-		return -1;
+	if (guest && pd_hooks_append(&cfg->arena, &cfg->hooks, guest, err) < 0)
+		return pd_error_wrap(err, "guest hooks");
 	return cfg->hooks ? keep_state_fields(spec, cfg, err) : 0;
 }

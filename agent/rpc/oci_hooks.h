@@ -11,9 +11,12 @@
 #include "agent/error.h"
 #include "oci.pb-c.h"
 
-/* guest_dir: the sandbox's guest_hook_path, "" or NULL for none. cfg->hooks stays NULL
- * when there is no hook at all. */
-int pd_oci_hooks_to_config(const Grpc__Spec *spec, const char *guest_dir,
+struct pd_hooks;
+
+/* guest: the sandbox's guest hooks (pd_hooks_add_guest at CreateSandbox), NULL for none;
+ * they come after the spec's own of each kind. cfg->hooks stays NULL when there is no hook
+ * at all. */
+int pd_oci_hooks_to_config(const Grpc__Spec *spec, const struct pd_hooks *guest,
 			   struct pd_container_config *cfg, struct pd_error *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent.pb-c.h"
+#include "agent/container/hooks.h"
 #include "agent/container/validate.h"
 #include "agent/log.h"
 #include "agent/rpc/cgroups.h"
@@ -19,6 +20,7 @@
 #include "init/modules.h"
 
 #define DESTROY_GRACE_NS (10LL * 1000 * 1000 * 1000)
+#define GUEST_HOOK_PATH_MAX 255
 
 static int check_hostname(const char *h, struct pd_error *err)
 {
@@ -47,11 +49,24 @@ static int check_sandbox(const Grpc__CreateSandboxRequest *req, struct pd_error 
 		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
 				    "sandbox_pidns is not implemented in pidone yet");
 	if (req->guest_hook_path[0] &&
-	    (strlen(req->guest_hook_path) >= sizeof(((struct pd_sandbox *)0)->guest_hook_path) ||
+	    (strlen(req->guest_hook_path) > GUEST_HOOK_PATH_MAX ||
 	     pd_validate_abs_path(req->guest_hook_path, "guest_hook_path", NULL, NULL, err) < 0))
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-				    "guest_hook_path: not an absolute path of at most 255 bytes "
-				    "without '..'");
+				    "guest_hook_path: not an absolute path of at most %d bytes "
+				    "without '..'",
+				    GUEST_HOOK_PATH_MAX);
+	return 0;
+}
+
+/* Read the guest's hook directory once, before anything is made (a retry starts afresh). */
+static int load_guest_hooks(struct pd_sandbox *sb, const Grpc__CreateSandboxRequest *req,
+			    struct pd_error *err)
+{
+	pd_arena_free(&sb->guest_hooks_arena);
+	sb->guest_hooks = NULL;
+	if (pd_hooks_add_guest(&sb->guest_hooks_arena, &sb->guest_hooks, req->guest_hook_path,
+			       err) < 0)
+		return pd_error_wrap(err, "guest_hook_path");
 	return 0;
 }
 
@@ -84,7 +99,8 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 	size_t n_mps = 0;
 	if (sb->created)
 		return pd_error_set(err, PD_ALREADY_EXISTS, 0, "the sandbox exists already");
-	if (check_sandbox(req, err) < 0 || load_modules(req, err) < 0)
+	if (check_sandbox(req, err) < 0 || load_guest_hooks(sb, req, err) < 0 ||
+	    load_modules(req, err) < 0)
 		return -1;
 	if (pd_sandbox_ns_create(req->hostname, err) < 0)
 		return pd_error_wrap(err, "sandbox namespaces");
@@ -101,7 +117,6 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 	free(mps);
 	snprintf(sb->id, sizeof(sb->id), "%s", req->sandbox_id);
 	snprintf(sb->hostname, sizeof(sb->hostname), "%s", req->hostname);
-	snprintf(sb->guest_hook_path, sizeof(sb->guest_hook_path), "%s", req->guest_hook_path);
 	sb->created = true;
 	pd_info("sandbox created", "id=%s hostname=%s storages=%zu", sb->id, sb->hostname,
 		req->n_storages);

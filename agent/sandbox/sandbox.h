@@ -77,7 +77,10 @@ struct pd_sandbox {
 	char id[PD_ID_MAX + 1];
 	char hostname[65];
 	bool sandbox_pidns;
-	char guest_hook_path[256]; /* CreateSandbox's, "" = none (agent/container/hooks.h) */
+	/* The hooks of CreateSandbox's guest_hook_path, read once then (Kata's way) and added
+	 * to every container's (agent/container/hooks.h). NULL = none; in guest_hooks_arena. */
+	struct pd_hooks *guest_hooks;
+	struct pd_arena guest_hooks_arena;
 	bool no_pivot; /* "/" is an initramfs */
 	unsigned pipe_size;
 	struct pd_list containers;

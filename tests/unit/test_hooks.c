@@ -156,7 +156,7 @@ static void test_convert(void **state)
 	spec_init(&s, ok_sh);
 	s.spec.hooks = NULL;
 	cfg_init(&cfg);
-	assert_int_equal(pd_oci_hooks_to_config(&s.spec, "", &cfg, &err), 0);
+	assert_int_equal(pd_oci_hooks_to_config(&s.spec, NULL, &cfg, &err), 0);
 	assert_null(cfg.hooks);
 	pd_arena_free(&cfg.arena);
 }
@@ -251,6 +251,18 @@ static void test_guest_dir(void **state)
 	assert_string_equal(cfg.hooks->list[PD_HOOK_PRESTART][0].args[0], p);
 	assert_int_equal(cfg.hooks->list[PD_HOOK_PRESTART][0].timeout_s, PD_HOOK_DEFAULT_TIMEOUT);
 	assert_int_equal(cfg.hooks->n[PD_HOOK_POSTSTART], 0);
+
+	/* A container's hooks: the spec's first, then the guest's. */
+	struct spec s;
+	struct pd_container_config ctr;
+	spec_init(&s, ok_sh);
+	cfg_init(&ctr);
+	assert_int_equal(pd_oci_hooks_to_config(&s.spec, cfg.hooks, &ctr, &err), 0);
+	assert_int_equal(ctr.hooks->n[PD_HOOK_PRESTART], 3);
+	assert_string_equal(ctr.hooks->list[PD_HOOK_PRESTART][0].path, ok_sh);
+	assert_string_equal(ctr.hooks->list[PD_HOOK_PRESTART][1].path, p);
+	assert_string_equal(ctr.hooks->list[PD_HOOK_PRESTART][1].args[0], p);
+	pd_arena_free(&ctr.arena);
 	pd_arena_free(&cfg.arena);
 
 	/* A directory that is not there: no hooks. */
