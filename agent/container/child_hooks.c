@@ -31,8 +31,7 @@ static int run(const struct pd_container_config *cfg, int kind, const char *stat
 	return rc;
 }
 
-int pd_child_hooks_create(const struct pd_container_config *cfg, int sync_fd,
-			  struct pd_error *err)
+int pd_child_hooks_create(const struct pd_container_config *cfg, int sync_fd, struct pd_error *err)
 {
 	const struct pd_hooks *h = cfg->hooks;
 	if (!has(h, PD_HOOK_PRESTART) && !has(h, PD_HOOK_CREATE_RUNTIME) &&

@@ -89,8 +89,7 @@ int pd_hooks_append(struct pd_arena *a, struct pd_hooks **hooks, const struct pd
 	return 0;
 }
 
-int pd_hook_check_path(const char *root, const char *path, const char *what,
-		       struct pd_error *err)
+int pd_hook_check_path(const char *root, const char *path, const char *what, struct pd_error *err)
 {
 	char full[4096];
 	struct stat st;
@@ -103,7 +102,8 @@ int pd_hook_check_path(const char *root, const char *path, const char *what,
 				    strerror(errno));
 	if (S_ISLNK(st.st_mode))
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-				    "%s: %s is a symlink (hooks must be regular files)", what, path);
+				    "%s: %s is a symlink (hooks must be regular files)", what,
+				    path);
 	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
 				    "%s: %s is not a regular executable file", what, path);
@@ -259,12 +259,12 @@ int pd_hook_failed(int kind, size_t i, const struct pd_hook *h, bool timed_out, 
 		return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
 				    "%s hook %zu (%s) was killed by signal %d", k, i, h->path,
 				    WTERMSIG(st));
-	return pd_error_set(err, PD_FAILED_PRECONDITION, 0, "%s hook %zu (%s) exited with status %d",
-			    k, i, h->path, WIFEXITED(st) ? WEXITSTATUS(st) : st);
+	return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
+			    "%s hook %zu (%s) exited with status %d", k, i, h->path,
+			    WIFEXITED(st) ? WEXITSTATUS(st) : st);
 }
 
-pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd,
-		   struct pd_error *err)
+pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd, struct pd_error *err)
 {
 	if (lseek(state_fd, 0, SEEK_SET) < 0)
 		return pd_error_errno(err, errno, "hook state: lseek");

@@ -36,9 +36,9 @@ enum pd_hook_kind {
 };
 
 /* Limits on what one spec may ask for. */
-#define PD_HOOKS_MAX	    32	/* per kind, guest hooks included */
-#define PD_HOOK_MAX_ARGS    256
-#define PD_HOOK_MAX_ENV	    256
+#define PD_HOOKS_MAX		32 /* per kind, guest hooks included */
+#define PD_HOOK_MAX_ARGS	256
+#define PD_HOOK_MAX_ENV		256
 #define PD_HOOK_MAX_ANNOTATIONS 1024
 /* Timeouts, in seconds. The agent waits for a hook with its loop stopped (docs/hooks.md),
  * so a hook without a timeout gets PD_HOOK_DEFAULT_TIMEOUT and no hook gets more than
@@ -80,8 +80,7 @@ int pd_hooks_append(struct pd_arena *a, struct pd_hooks **hooks, const struct pd
 /* The hook binary: a regular executable file, the last component not a symlink
  * (AT_SYMLINK_NOFOLLOW), looked up under `root` ("" = "/"). INVALID_ARGUMENT otherwise,
  * naming `what`. */
-int pd_hook_check_path(const char *root, const char *path, const char *what,
-		       struct pd_error *err);
+int pd_hook_check_path(const char *root, const char *path, const char *what, struct pd_error *err);
 
 /* The guest's hook directory (CreateSandbox guest_hook_path): the regular executable files
  * of <dir>/prestart, <dir>/poststart and <dir>/poststop, in name order, become hooks with
@@ -107,8 +106,7 @@ __attribute__((noreturn)) void pd_hook_exec(const struct pd_hook *h, int state_f
 
 /* Rewind the state and fork a child that runs pd_hook_exec: its pid, or -1. The caller
  * registers the pid where it is reaped. */
-pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd,
-		   struct pd_error *err);
+pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd, struct pd_error *err);
 
 /* Wait up to timeout_ms for child `pid` to exit WITHOUT reaping it (pidfd, or waitid
  * WNOWAIT): 0 when it has exited, 1 on timeout, -1 on error. The caller reaps: the

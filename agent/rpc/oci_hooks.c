@@ -95,8 +95,9 @@ static int convert_hooks(const Grpc__Hooks *hooks, struct pd_container_config *c
 	spec_hooks(hooks, lists, n);
 	for (int k = 0; k < PD_HOOK_KINDS; k++) {
 		if (n[k] > PD_HOOKS_MAX)
-			return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "Hooks.%s: %zu hooks, max %d",
-					    spec_names[k], n[k], PD_HOOKS_MAX);
+			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+					    "Hooks.%s: %zu hooks, max %d", spec_names[k], n[k],
+					    PD_HOOKS_MAX);
 		for (size_t i = 0; i < n[k]; i++)
 			if (lists[k][i] && convert_hook(lists[k][i], k, i, cfg, err) < 0)
 				return -1;
@@ -118,7 +119,8 @@ static int keep_state_fields(const Grpc__Spec *spec, struct pd_container_config 
 	h->annotation_keys = pd_arena_calloc(a, n + 1, sizeof(char *));
 	h->annotation_values = pd_arena_calloc(a, n + 1, sizeof(char *));
 	if (!h->oci_version || !h->annotation_keys || !h->annotation_values)
-		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, ENOMEM, "Annotations: out of memory");
+		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, ENOMEM,
+				    "Annotations: out of memory");
 	for (size_t i = 0; i < n; i++) {
 		const Grpc__Spec__AnnotationsEntry *e = spec->annotations[i];
 		h->annotation_keys[i] = pd_arena_strdup(a, e->key ? e->key : "");

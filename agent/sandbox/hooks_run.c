@@ -27,8 +27,7 @@ static void on_hook_exit(struct pd_proc_watch *w, int status)
 	hw->status = status;
 }
 
-static int run_one(int kind, size_t i, const struct pd_hook *h, int state_fd,
-		   struct pd_error *err)
+static int run_one(int kind, size_t i, const struct pd_hook *h, int state_fd, struct pd_error *err)
 {
 	struct hook_wait hw = {.exited = false};
 	pid_t pid = pd_hook_fork(kind, i, h, state_fd, err);

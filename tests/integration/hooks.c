@@ -9,8 +9,15 @@
  * startContainer hooks run inside the container: the rootfs's /bin/pdtest `hook`. */
 #include "itest.h"
 
-enum { K_PRESTART, K_CREATE_RUNTIME, K_CREATE_CONTAINER, K_START_CONTAINER, K_POSTSTART,
-       K_POSTSTOP, K_N };
+enum {
+	K_PRESTART,
+	K_CREATE_RUNTIME,
+	K_CREATE_CONTAINER,
+	K_START_CONTAINER,
+	K_POSTSTART,
+	K_POSTSTOP,
+	K_N
+};
 
 #define MAX_HOOKS 12
 #define MAX_LINES 16
@@ -25,7 +32,7 @@ struct hook_spec {
 	char *env[2];
 	Grpc__Spec__AnnotationsEntry ann;
 	Grpc__Spec__AnnotationsEntry *annp[1];
-	char log[PATH_MAX];       /* hook.sh's log, on the host */
+	char log[PATH_MAX];	  /* hook.sh's log, on the host */
 	char start_log[PATH_MAX]; /* the startContainer hook's, inside the container */
 	char start_host[PATH_MAX];
 	char script[PATH_MAX];
@@ -144,8 +151,8 @@ static int read_log(struct it *t, const char *path, struct hook_log *lg)
 }
 
 /* The state a hook got: right id, status and pid, the bundle, the annotation. */
-static int check_state(struct it *t, const struct hook_line *h, const char *cid,
-		       const char *status, long pid)
+static int check_state(struct it *t, const struct hook_line *h, const char *cid, const char *status,
+		       long pid)
 {
 	struct it_json j;
 	char buf[PATH_MAX], bundle[PATH_MAX], copy[8192];
@@ -332,8 +339,7 @@ static int case_prestart_fails(struct it *t)
 	hs_script(&hs, K_POSTSTOP, "poststop", NULL);
 	TRY(create_fails(t, cid, &hs, PD_FAILED_PRECONDITION,
 			 "prestart hook 0 (" /* the path follows */));
-	EXPECT(strstr(fail_msg, "exited with status 3"), "message '%s' lacks the status",
-	       fail_msg);
+	EXPECT(strstr(fail_msg, "exited with status 3"), "message '%s' lacks the status", fail_msg);
 	TRY(read_log(t, hs.log, &lg));
 	TRY(check_kinds(t, &lg, ran, 1));
 	rc = 0;
@@ -476,8 +482,7 @@ static int case_guest_hooks(struct it *t)
 			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s ",
 				 lg.l[i].kind);
 	EXPECT(!strcmp(kinds, "prestart poststart poststop "),
-	       "guest hooks that ran for %s: [%s], want [prestart poststart poststop]", cid,
-	       kinds);
+	       "guest hooks that ran for %s: [%s], want [prestart poststart poststop]", cid, kinds);
 	rc = 0;
 out:
 	free_log(&lg);

@@ -161,24 +161,56 @@ static void test_convert(void **state)
 	pd_arena_free(&cfg.arena);
 }
 
-enum mutation { M_SYMLINK, M_NOEXEC, M_DIR, M_MISSING, M_RELATIVE, M_DOTDOT, M_EMPTY,
-		M_NEG_TIMEOUT, M_BAD_ENV, M_TOO_MANY, M_TOO_MANY_ARGS, M_POSTSTOP_SYMLINK };
+enum mutation {
+	M_SYMLINK,
+	M_NOEXEC,
+	M_DIR,
+	M_MISSING,
+	M_RELATIVE,
+	M_DOTDOT,
+	M_EMPTY,
+	M_NEG_TIMEOUT,
+	M_BAD_ENV,
+	M_TOO_MANY,
+	M_TOO_MANY_ARGS,
+	M_POSTSTOP_SYMLINK
+};
 
 static void mutate(struct spec *s, enum mutation m)
 {
 	static char *bad_env[] = {"NOEQUALS"};
 	static char *many[PD_HOOK_MAX_ARGS + 1];
 	switch (m) {
-	case M_SYMLINK: s->h[0].path = link_sh; break;
-	case M_NOEXEC: s->h[0].path = noexec_sh; break;
-	case M_DIR: s->h[0].path = dir; break;
-	case M_MISSING: s->h[0].path = "/nonexistent/hook"; break;
-	case M_RELATIVE: s->h[0].path = "bin/true"; break;
-	case M_DOTDOT: s->h[0].path = "/tmp/../bin/true"; break;
-	case M_EMPTY: s->h[0].path = ""; break;
-	case M_NEG_TIMEOUT: s->h[0].timeout = -1; break;
-	case M_BAD_ENV: s->h[0].env = bad_env, s->h[0].n_env = 1; break;
-	case M_TOO_MANY: s->hooks.n_prestart = PD_HOOKS_MAX + 1; break;
+	case M_SYMLINK:
+		s->h[0].path = link_sh;
+		break;
+	case M_NOEXEC:
+		s->h[0].path = noexec_sh;
+		break;
+	case M_DIR:
+		s->h[0].path = dir;
+		break;
+	case M_MISSING:
+		s->h[0].path = "/nonexistent/hook";
+		break;
+	case M_RELATIVE:
+		s->h[0].path = "bin/true";
+		break;
+	case M_DOTDOT:
+		s->h[0].path = "/tmp/../bin/true";
+		break;
+	case M_EMPTY:
+		s->h[0].path = "";
+		break;
+	case M_NEG_TIMEOUT:
+		s->h[0].timeout = -1;
+		break;
+	case M_BAD_ENV:
+		s->h[0].env = bad_env, s->h[0].n_env = 1;
+		break;
+	case M_TOO_MANY:
+		s->hooks.n_prestart = PD_HOOKS_MAX + 1;
+		break;
 	case M_TOO_MANY_ARGS:
 		for (size_t i = 0; i < PD_HOOK_MAX_ARGS + 1; i++)
 			many[i] = "x";
@@ -197,12 +229,18 @@ static void test_refused(void **state)
 		enum mutation m;
 		const char *msg;
 	} cases[] = {
-	    {M_SYMLINK, "Hooks.Prestart[0]: "},	   {M_SYMLINK, "is a symlink"},
-	    {M_NOEXEC, "not a regular executable"}, {M_DIR, "not a regular executable"},
-	    {M_MISSING, "No such file"},	   {M_RELATIVE, "Hooks.Prestart[0]"},
-	    {M_DOTDOT, "Hooks.Prestart[0]"},	   {M_EMPTY, "Path is empty"},
-	    {M_NEG_TIMEOUT, "negative"},	   {M_BAD_ENV, "Env[0]"},
-	    {M_TOO_MANY, "max 32"},		   {M_TOO_MANY_ARGS, "more than"},
+	    {M_SYMLINK, "Hooks.Prestart[0]: "},
+	    {M_SYMLINK, "is a symlink"},
+	    {M_NOEXEC, "not a regular executable"},
+	    {M_DIR, "not a regular executable"},
+	    {M_MISSING, "No such file"},
+	    {M_RELATIVE, "Hooks.Prestart[0]"},
+	    {M_DOTDOT, "Hooks.Prestart[0]"},
+	    {M_EMPTY, "Path is empty"},
+	    {M_NEG_TIMEOUT, "negative"},
+	    {M_BAD_ENV, "Env[0]"},
+	    {M_TOO_MANY, "max 32"},
+	    {M_TOO_MANY_ARGS, "more than"},
 	    {M_POSTSTOP_SYMLINK, "Hooks.Poststop[0]: "},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -282,9 +320,8 @@ static struct pd_hooks *one_hook(struct pd_container_config *cfg, int kind, cons
 	static int n;
 	snprintf(path, sizeof(path), "%s/h%d.sh", dir, n++);
 	write_file(path, script, 0755);
-	assert_int_equal(pd_hooks_add(&cfg->arena, &cfg->hooks, kind, path, NULL, 0, NULL, 0,
-				      timeout, &err),
-			 0);
+	assert_int_equal(
+	    pd_hooks_add(&cfg->arena, &cfg->hooks, kind, path, NULL, 0, NULL, 0, timeout, &err), 0);
 	return cfg->hooks;
 }
 
@@ -323,9 +360,8 @@ static void test_run_local(void **state)
 	cfg_init(&cfg);
 	one_hook(&cfg, PD_HOOK_CREATE_CONTAINER, script, 5);
 	one_hook(&cfg, PD_HOOK_CREATE_CONTAINER, script, 5); /* the state again, rewound */
-	assert_int_equal(pd_hooks_run_local(cfg.hooks, PD_HOOK_CREATE_CONTAINER, "{\"x\":1}", 7,
-					    &err),
-			 0);
+	assert_int_equal(
+	    pd_hooks_run_local(cfg.hooks, PD_HOOK_CREATE_CONTAINER, "{\"x\":1}", 7, &err), 0);
 	char *got = NULL;
 	FILE *f = fopen(out, "r");
 	assert_non_null(f);
@@ -355,9 +391,8 @@ static void test_run_local(void **state)
 		snprintf(script, sizeof(script), "#!/bin/sh\ncat /proc/self/oom_score_adj >'%s'\n",
 			 out);
 		one_hook(&cfg, PD_HOOK_CREATE_CONTAINER, script, 5);
-		assert_int_equal(pd_hooks_run_local(cfg.hooks, PD_HOOK_CREATE_CONTAINER, "{}", 2,
-						    &err),
-				 0);
+		assert_int_equal(
+		    pd_hooks_run_local(cfg.hooks, PD_HOOK_CREATE_CONTAINER, "{}", 2, &err), 0);
 		f = fopen(out, "r");
 		assert_non_null(f);
 		assert_int_equal(fscanf(f, "%ms", &got), 1);
