@@ -276,6 +276,12 @@ pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd, st
 	return pid;
 }
 
+void pd_hook_kill(pid_t pid)
+{
+	kill(-pid, SIGKILL); /* its session's group: what it started, too */
+	kill(pid, SIGKILL);  /* in case it was killed before its setsid */
+}
+
 static int run_one_local(int kind, size_t i, const struct pd_hook *h, int state_fd,
 			 struct pd_error *err)
 {
@@ -284,7 +290,7 @@ static int run_one_local(int kind, size_t i, const struct pd_hook *h, int state_
 		return -1;
 	int timed_out = pd_hook_wait_exit(pid, h->timeout_s * 1000, err);
 	if (timed_out != 0)
-		kill(pid, SIGKILL);
+		pd_hook_kill(pid);
 	int st = 0;
 	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
 		;

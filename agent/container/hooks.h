@@ -113,6 +113,10 @@ pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd, st
  * container child with waitpid, the agent through its process table. */
 int pd_hook_wait_exit(pid_t pid, int timeout_ms, struct pd_error *err);
 
+/* A hook over its timeout: SIGKILL to it and its process group (it leads a session of its
+ * own, so children it started in the background go too). */
+void pd_hook_kill(pid_t pid);
+
 /* The error of a hook that ended with wait status `st` (or timed out). */
 int pd_hook_failed(int kind, size_t i, const struct pd_hook *h, bool timed_out, int st,
 		   struct pd_error *err);

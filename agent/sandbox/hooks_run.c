@@ -38,7 +38,7 @@ static int run_one(int kind, size_t i, const struct pd_hook *h, int state_fd, st
 	int r = pd_hook_wait_exit(pid, h->timeout_s * 1000, err);
 	if (r != 0) {
 		struct pd_error ignored;
-		kill(pid, SIGKILL);
+		pd_hook_kill(pid);
 		pd_hook_wait_exit(pid, KILLED_REAP_MS, &ignored);
 	}
 	pd_proctable_reap_pid(pid);

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <limits.h>
@@ -349,6 +350,33 @@ static void test_state(void **state)
 	pd_arena_free(&cfg.arena);
 }
 
+/* Processes whose command line has `arg` as an argument. */
+static int count_procs_with_arg(const char *arg)
+{
+	int n = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char path[300], buf[4096];
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+			buf[len] = '\0';
+			if (!strcmp(buf + i, arg))
+				n++;
+		}
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 /* The container child's way: fork, bounded wait, waitpid. */
 static void test_run_local(void **state)
 {
@@ -418,6 +446,21 @@ static void test_run_local(void **state)
 	assert_true(time(NULL) - t0 < 5);
 	assert_int_equal(err.code, PD_DEADLINE_EXCEEDED);
 	assert_non_null(strstr(err.msg, "timed out after 1 s"));
+	pd_arena_free(&cfg.arena);
+
+	/* What a timed-out hook started in the background dies with it. */
+	cfg_init(&cfg);
+	one_hook(&cfg, PD_HOOK_CREATE_CONTAINER, "#!/bin/sh\nsleep 31.7 &\nwait\n", 1);
+	assert_int_equal(pd_hooks_run_local(cfg.hooks, PD_HOOK_CREATE_CONTAINER, "{}", 2, &err),
+			 -1);
+	assert_int_equal(err.code, PD_DEADLINE_EXCEEDED);
+	int left = -1;
+	for (int tries = 0; tries < 50 && left; tries++) {
+		left = count_procs_with_arg("31.7");
+		if (left)
+			usleep(20000);
+	}
+	assert_int_equal(left, 0);
 	pd_arena_free(&cfg.arena);
 }
 
