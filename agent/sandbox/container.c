@@ -277,7 +277,6 @@ int pd_container_start(struct pd_container *ctr, struct pd_error *err)
 		return pd_error_wrap(err, "start container %s", ctr->id);
 	ctr->status = PD_CTR_RUNNING;
 	pd_container_save_state(ctr);
-	pd_hooks_run_agent(&ctr->cfg, PD_HOOK_POSTSTART, "running", ctr->init->pid, err);
 	return 0;
 }
 
@@ -409,9 +408,11 @@ void pd_container_destroy(struct pd_container *ctr)
 		pd_list_del(&ctr->node);
 		ctr->sb->n_containers--;
 		pd_container_remove_state(ctr);
-		/* A container that was created is deleted now: its poststop hooks. */
+		/* A container that was created is deleted now: its poststop hooks, unless
+		 * RemoveContainer runs them from the loop (hooks_async.h). */
 		struct pd_error err;
-		pd_hooks_run_agent(&ctr->cfg, PD_HOOK_POSTSTOP, "stopped", init_pid, &err);
+		if (!ctr->poststop_taken)
+			pd_hooks_run_agent(&ctr->cfg, PD_HOOK_POSTSTOP, "stopped", init_pid, &err);
 	}
 	pd_arena_free(&ctr->cfg.arena);
 	free(ctr);

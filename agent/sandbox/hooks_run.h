@@ -1,6 +1,7 @@
-/* OCI hooks that run in the agent's namespaces: prestart and createRuntime (from the spawn,
- * while the container child waits before its rootfs), poststart (after StartContainer) and
- * poststop (when a created container is destroyed).
+/* OCI hooks that run in the agent's namespaces, waited for with the loop stopped: prestart
+ * and createRuntime (from the spawn, while the container child waits before its rootfs),
+ * and poststart / poststop when they cannot run from the loop (hooks_async.h: its table is
+ * full, or DestroySandbox).
  *
  * Each hook is a child of the agent registered with the process table; its exit status
  * comes from there (pd_proctable_reap_pid), never from a waitpid of our own. The agent

@@ -65,6 +65,7 @@ struct pd_container {
 	unsigned n_tasks;
 	struct pd_list removers; /* parked RemoveContainer calls, answered when all exited */
 	bool removing;
+	bool poststop_taken; /* RemoveContainer runs the poststop hooks (hooks_async.h) */
 	struct pd_cgroup *cgroup; /* NULL = none; owned by agent/rpc/cgroups_table.c */
 	char **storage_mounts; /* mount points this container holds a reference on */
 	size_t n_storage_mounts;

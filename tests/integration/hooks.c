@@ -3,9 +3,9 @@
  *   hooks --create-sandbox ADDR SANDBOX_ID GUEST_HOOK_PATH
  *   hooks --destroy-sandbox ADDR ROOTFS AGENT_PID SANDBOX_ID   the last: DestroySandbox
  * with PD_HOOKS_DIR naming a host directory that holds hook.sh (an OCI hook as a /bin/sh
- * script: `hook.sh LOG KIND [fail|sleep]` appends "KIND env=$HOOK_ENV <state>" to LOG, then
- * fails or sleeps when asked), link.sh (a symlink to it), noexec.sh (mode 0644), and
- * guest.log, where the guest hooks of GUEST_HOOK_PATH append "KIND <state>".
+ * script: `hook.sh LOG KIND [fail|sleep|sleep2]` appends "KIND env=$HOOK_ENV <state>" to
+ * LOG, then fails, sleeps 30 s or 2 s when asked), link.sh (a symlink to it), noexec.sh (mode
+ * 0644), and guest.log, where the guest hooks of GUEST_HOOK_PATH append "KIND <state>".
  * startContainer hooks run inside the container: the rootfs's /bin/pdtest `hook`. */
 #include "itest.h"
 
@@ -462,6 +462,77 @@ out:
 	return rc;
 }
 
+/* Send `method` on t->c, show that the agent answers Health.Check on another connection
+ * within 1 s meanwhile (the hook it waits for sleeps 2 s), then take the answer: OK, and
+ * not before the hook's 2 s. */
+static int answered_after_hook(struct it *t, struct pd_client *c2, const char *method,
+			       const ProtobufCMessage *req)
+{
+	struct pd_error e = {0};
+	struct pd_client_reply r;
+	uint32_t stream;
+	int64_t t0 = it_now_ms();
+	if (pd_client_send(&t->c, IT_SERVICE, method, req, 0, &stream, &e) < 0)
+		return it_why(t, "send %s: %s", method, e.msg);
+	it_sleep_ms(300); /* the hook has started by now */
+	int64_t h0 = it_now_ms();
+	if (it_sync(t, c2) < 0)
+		return -1;
+	int64_t health = it_now_ms() - h0;
+	if (pd_client_recv(&t->c, IT_CALL_MS, &r, &e) < 0)
+		return it_why(t, "%s: no answer: %s", method, e.msg);
+	int64_t took = it_now_ms() - t0;
+	int code = r.code;
+	pd_client_reply_free(&r);
+	if (code != 0)
+		return it_why(t, "%s: %s", method, pd_code_name(code));
+	if (health > 1000)
+		return it_why(t, "Health.Check took %lld ms while a %s hook ran", (long long)health,
+			      method);
+	if (took < 1800)
+		return it_why(t, "%s answered after %lld ms, before its 2 s hook ended", method,
+			      (long long)took);
+	return 0;
+}
+
+/* poststart and poststop hooks run from the loop: the agent serves other calls while they
+ * run, and StartContainer / RemoveContainer answer when they have ended. */
+static int case_post_hooks_async(struct it *t)
+{
+	const char *cid = "hooks-async";
+	static const char *const started[] = {"poststart"}, *const all[] = {"poststart",
+									    "poststop"};
+	struct hook_spec hs;
+	struct hook_log lg = {0};
+	struct pd_client c2 = {.fd = -1};
+	Grpc__StartContainerRequest start = GRPC__START_CONTAINER_REQUEST__INIT;
+	Grpc__RemoveContainerRequest rm = GRPC__REMOVE_CONTAINER_REQUEST__INIT;
+	int rc = -1;
+	bool removed = false;
+	hs_init(&hs, t, cid);
+	it_spec_args(&hs.s, "sleep", IT_LONG_SLEEP, NULL);
+	hs_script(&hs, K_POSTSTART, "poststart", "sleep2");
+	hs_script(&hs, K_POSTSTOP, "poststop", "sleep2");
+	TRY(it_connect(t, &c2));
+	TRY(it_create(t, cid, &hs.s));
+	start.container_id = rm.container_id = (char *)cid;
+	TRY(answered_after_hook(t, &c2, "StartContainer", &start.base));
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, started, 1));
+	free_log(&lg);
+	TRY(answered_after_hook(t, &c2, "RemoveContainer", &rm.base));
+	removed = true;
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, all, 2));
+	rc = 0;
+out:
+	free_log(&lg);
+	pd_client_close(&c2);
+	if (!removed)
+		it_cleanup(t, cid, &rc);
+	return rc;
+}
+
 /* The guest's hook directory: its prestart, poststart and poststop executables ran for a
  * container without hooks of its own; the symlink and the non-executable were skipped. */
 static int case_guest_hooks(struct it *t)
@@ -527,6 +598,7 @@ static const struct it_case cases[] = {
     {"bad_hook_paths_refused", case_refused},
     {"start_container_fails", case_start_container_fails},
     {"post_failures_are_warnings", case_post_failures_warn},
+    {"post_hooks_do_not_block_the_agent", case_post_hooks_async},
     {"guest_hooks", case_guest_hooks},
     {NULL, NULL},
 };

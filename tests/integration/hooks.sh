@@ -20,12 +20,13 @@ hooks_make_dir() {
 	mkdir -p "$d"
 	cat >"$d/hook.sh" <<'SH'
 #!/bin/sh
-# hook.sh LOG KIND [fail|sleep]: one line "KIND env=$HOOK_ENV <state from stdin>".
+# hook.sh LOG KIND [fail|sleep|sleep2]: one line "KIND env=$HOOK_ENV <state from stdin>".
 state=$(cat)
 printf '%s env=%s %s\n' "$2" "${HOOK_ENV:-}" "$state" >>"$1"
 case ${3:-} in
 fail) exit 3 ;;
 sleep) exec sleep 30 ;;
+sleep2) sleep 2 ;;
 esac
 SH
 	chmod 755 "$d/hook.sh"
