@@ -20,7 +20,7 @@ enum {
 };
 
 #define MAX_HOOKS 12
-#define MAX_LINES 16
+#define MAX_LINES 128 /* guest.log grows with every container of the run */
 
 struct hook_spec {
 	struct it_spec s;
