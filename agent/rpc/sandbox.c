@@ -58,7 +58,8 @@ static int check_sandbox(const Grpc__CreateSandboxRequest *req, struct pd_error 
 	return 0;
 }
 
-/* Read the guest's hook directory once, before anything is made (a retry starts afresh). */
+/* Read the guest's hook directory once, after the storages (it may be on one of them, e.g.
+ * the shared directory); a retry starts afresh. */
 static int load_guest_hooks(struct pd_sandbox *sb, const Grpc__CreateSandboxRequest *req,
 			    struct pd_error *err)
 {
@@ -90,6 +91,13 @@ static int load_modules(const Grpc__CreateSandboxRequest *req, struct pd_error *
 	return 0;
 }
 
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 			      struct pd_error *err)
 {
@@ -99,22 +107,21 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 	size_t n_mps = 0;
 	if (sb->created)
 		return pd_error_set(err, PD_ALREADY_EXISTS, 0, "the sandbox exists already");
-	if (check_sandbox(req, err) < 0 || load_guest_hooks(sb, req, err) < 0 ||
-	    load_modules(req, err) < 0)
+	if (check_sandbox(req, err) < 0 || load_modules(req, err) < 0)
 		return -1;
 	if (pd_sandbox_ns_create(req->hostname, err) < 0)
 		return pd_error_wrap(err, "sandbox namespaces");
 	sb->ns_pinned = true;
 	if (pd_rpc_storages_acquire(sb, req->storages, req->n_storages, true, &mps, &n_mps, err) <
 		    0 ||
-	    pd_sandbox_set_dns(req->dns, req->n_dns, err) < 0) {
+	    pd_sandbox_set_dns(req->dns, req->n_dns, err) < 0 ||
+	    load_guest_hooks(sb, req, err) < 0) {
+		free_strv(mps, n_mps);
 		pd_sandbox_destroy(sb);
 		return -1;
 	}
 	/* Sandbox storages are held by the sandbox itself (shared), not by a list. */
-	for (size_t i = 0; i < n_mps; i++)
-		free(mps[i]);
-	free(mps);
+	free_strv(mps, n_mps);
 	snprintf(sb->id, sizeof(sb->id), "%s", req->sandbox_id);
 	snprintf(sb->hostname, sizeof(sb->hostname), "%s", req->hostname);
 	sb->created = true;
