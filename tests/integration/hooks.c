@@ -3,10 +3,11 @@
  *   hooks --create-sandbox ADDR SANDBOX_ID GUEST_HOOK_PATH
  *   hooks --destroy-sandbox ADDR ROOTFS AGENT_PID SANDBOX_ID   the last: DestroySandbox
  * with PD_HOOKS_DIR naming a host directory that holds hook.sh (an OCI hook as a /bin/sh
- * script: `hook.sh LOG KIND [fail|sleep|sleep2]` appends "KIND env=$HOOK_ENV <state>" to
- * LOG, then fails, sleeps 30 s or 2 s when asked), link.sh (a symlink to it), noexec.sh (mode
- * 0644), and guest.log, where the guest hooks of GUEST_HOOK_PATH append "KIND <state>".
- * startContainer hooks run inside the container: the rootfs's /bin/pdtest `hook`. */
+ * script: `hook.sh LOG KIND [fail|sleep|sleep2]` appends "KIND env=$HOOK_ENV mnt=<its
+ * mount namespace> <state>" to LOG, then fails, sleeps 30 s or 2 s when asked), link.sh (a symlink
+ * to it), noexec.sh (mode 0644), and guest.log, where the guest hooks of GUEST_HOOK_PATH append
+ * "KIND <state>". startContainer hooks run inside the container: the rootfs's /bin/pdtest `hook`.
+ */
 #include "itest.h"
 
 enum {
@@ -118,7 +119,8 @@ static void hs_script(struct hook_spec *hs, int kind, const char *label, const c
 struct hook_line {
 	char kind[32];
 	char env[64];
-	char *json; /* in lines->text */
+	char mnt[64]; /* hook.sh: its mount namespace, "mnt:[4026531841]" */
+	char *json;   /* in lines->text */
 };
 
 struct hook_log {
@@ -145,7 +147,7 @@ static int read_log(struct it *t, const char *path, struct hook_log *lg)
 		if (!brace)
 			return it_why(t, "%s: no state in '%s'", path, line);
 		h->json = brace;
-		sscanf(line, "%31s env=%63s", h->kind, h->env);
+		sscanf(line, "%31s env=%63s mnt=%63s", h->kind, h->env, h->mnt);
 	}
 	return 0;
 }
@@ -196,6 +198,30 @@ static int check_kinds(struct it *t, const struct hook_log *lg, const char *cons
 		if (strcmp(lg->l[i].env, "from-spec"))
 			return it_why(t, "%s hook: HOOK_ENV '%s', want from-spec", kinds[i],
 				      lg->l[i].env);
+	}
+	return 0;
+}
+
+/* prestart, prestart2 and createRuntime ran in the agent's mount namespace, createContainer
+ * in the container's. */
+static int check_namespaces(struct it *t, const struct hook_log *lg, long pid)
+{
+	char path[64], agent[64] = "", ctr[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)t->agent);
+	ssize_t n = readlink(path, agent, sizeof(agent) - 1);
+	snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", pid);
+	ssize_t m = readlink(path, ctr, sizeof(ctr) - 1);
+	if (n <= 0 || m <= 0)
+		return it_why(t,
+			      "readlink of the agent's or the container's mount namespace failed");
+	if (!strcmp(agent, ctr))
+		return it_why(t, "the container shares the agent's mount namespace %s", agent);
+	for (int i = 0; i < 4; i++) {
+		const char *want = i < 3 ? agent : ctr;
+		if (strcmp(lg->l[i].mnt, want))
+			return it_why(t, "%s hook ran in mount namespace %s, want %s (%s)",
+				      lg->l[i].kind, lg->l[i].mnt, want,
+				      i < 3 ? "the agent's" : "the container's");
 	}
 	return 0;
 }
@@ -268,6 +294,7 @@ static int case_order(struct it *t)
 	TRY(check_kinds(t, &lg, created, 4));
 	for (int i = 0; i < 4; i++)
 		TRY(check_state(t, &lg.l[i], cid, "creating", pid));
+	TRY(check_namespaces(t, &lg, pid));
 	TRY(read_log(t, hs.start_host, &sl));
 	EXPECT(sl.n == 0, "startContainer ran before StartContainer");
 	TRY(it_start(t, cid));

@@ -20,9 +20,11 @@ hooks_make_dir() {
 	mkdir -p "$d"
 	cat >"$d/hook.sh" <<'SH'
 #!/bin/sh
-# hook.sh LOG KIND [fail|sleep|sleep2]: one line "KIND env=$HOOK_ENV <state from stdin>".
+# hook.sh LOG KIND [fail|sleep|sleep2]: one line
+# "KIND env=$HOOK_ENV mnt=<its mount namespace> <state from stdin>".
 state=$(cat)
-printf '%s env=%s %s\n' "$2" "${HOOK_ENV:-}" "$state" >>"$1"
+printf '%s env=%s mnt=%s %s\n' "$2" "${HOOK_ENV:-}" "$(readlink /proc/self/ns/mnt)" "$state" \
+	>>"$1"
 case ${3:-} in
 fail) exit 3 ;;
 sleep) exec sleep 30 ;;
