@@ -57,6 +57,23 @@ int pd_proctable_reap(void)
 	return reaped;
 }
 
+int pd_proctable_reap_pid(pid_t pid)
+{
+	struct pd_proc_watch *w = find(pid);
+	if (!w)
+		return -1;
+	int status;
+	pid_t r;
+	do
+		r = waitpid(pid, &status, WNOHANG | __WALL);
+	while (r < 0 && errno == EINTR);
+	if (r != pid)
+		return 0;
+	pd_list_del(&w->node);
+	w->on_exit(w, status);
+	return 1;
+}
+
 int pd_exit_code(int wait_status)
 {
 	if (WIFEXITED(wait_status))

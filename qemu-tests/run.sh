@@ -68,10 +68,38 @@ check_reconnects() {
 }
 
 # CreateSandbox with Kata's 9p storage: the share lands at /run/kata-containers/shared/containers.
-# PD_SANDBOX_STORAGE (set by guest.sh): one more storage, DRIVER:SOURCE:MOUNTPOINT.
+# Guest hooks from the share (docs/hooks.md): <share>/hooks/KIND/hook is pdtest's `hook`,
+# which appends "KIND oom=<its oom_score_adj> <state>" to <share>/hooks/KIND.log; a symlink
+# next to it must be skipped. PD_SANDBOX_STORAGE (set by guest.sh): one more storage,
+# DRIVER:SOURCE:MOUNTPOINT.
 check_create_sandbox() {
+	local k
+	for k in prestart poststart poststop; do
+		mkdir -p "$PD_SHARE/hooks/$k"
+		cp "$PD_BUILD/pdtest" "$PD_SHARE/hooks/$k/hook"
+		ln -sf hook "$PD_SHARE/hooks/$k/link"
+	done
 	pd_ctl_while_up create-sandbox --id qemu-sb --hostname qemu-box --share-9p "$PD_SHARE_TAG" \
+		--guest-hook-path /run/kata-containers/shared/containers/hooks \
 		${PD_SANDBOX_STORAGE:+--storage "$PD_SANDBOX_STORAGE"}
+}
+
+# The guest hooks ran for the first container, once per kind (the symlinks skipped), with
+# its state on stdin, at oom_score_adj 0 (pidone itself is at -1000).
+check_guest_hooks() {
+	local k st line
+	for k in prestart:creating poststart:running poststop:stopped; do
+		st=${k#*:}
+		k=${k%%:*}
+		line=$(grep -c "\"id\":\"qc-echo\"" "$PD_SHARE/hooks/$k.log" 2>/dev/null)
+		[ "$line" = 1 ] || { echo "$k: $line lines for qc-echo in $k.log, want 1"; return 1; }
+		line=$(grep "\"id\":\"qc-echo\"" "$PD_SHARE/hooks/$k.log")
+		case $line in
+		"$k oom=0 {"*"\"status\":\"$st\",\"pid\":"[1-9]*) ;;
+		*) echo "$k.log: '$line', want status $st, oom=0 and a pid"; return 1 ;;
+		esac
+	done
+	echo "prestart, poststart, poststop guest hooks ran for qc-echo at oom_score_adj 0"
 }
 
 # Containers whose rootfs is on the 9p share: output and exit codes over virtio-serial.
@@ -179,6 +207,7 @@ CHECKS=(
 	"reconnects - check_reconnects"
 	"create-sandbox - check_create_sandbox"
 	"container-run - check_container_run"
+	"guest-hooks - check_guest_hooks"
 	"container-exec - check_container_exec"
 	"container-userns - check_container_userns"
 	"sandbox-pidns - check_sandbox_pidns"

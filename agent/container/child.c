@@ -4,14 +4,16 @@
  *   2. join the namespaces that have paths (sandbox ipc/uts; an exec: all of the container's)
  *   3. hostname in a new uts namespace
  *   4. init: sysctls (through the agent's /proc, before the container's root hides it and
- *      its read-only /proc/sys applies), then the rootfs (mounts, devices, pivot);
- *      exec: enter the container's root
+ *      its read-only /proc/sys applies), the OCI hooks' stop (the agent runs prestart and
+ *      createRuntime, we run createContainer: child_hooks.h), then the rootfs (mounts,
+ *      devices, pivot); exec: enter the container's root
  *   5. stdio, new session, controlling tty
  *   6. seccomp, when no_new_privs is off: the kernel then wants CAP_SYS_ADMIN, which the
  *      next step may drop (runc's order)
  *   7. user, groups, capabilities, rlimits, no_new_privs, cwd (pd_process_setup)
- *   8. READY, wait for START, exec — with no_new_privs, the seccomp filter goes on right
- *      before execve, after the binary has been looked up (pd_process_exec)
+ *   8. READY, wait for START, the startContainer hooks, exec — with no_new_privs, the
+ *      seccomp filter goes on right before execve, after the binary has been looked up
+ *      (pd_process_exec)
  * Any failure goes back to the agent as an error message naming the step; then _exit. */
 #include "child.h"
 
@@ -24,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "agent/container/child_hooks.h"
 #include "agent/container/process.h"
 #include "agent/container/rootfs.h"
 #include "agent/container/seccomp.h"
@@ -117,8 +120,9 @@ static int setup_stdio(const struct pd_spawn_request *req, struct pd_error *err)
 }
 
 /* init: a user namespace joined by path is opened now (its path is the agent's view) and
- * entered after the rootfs, which the agent's root sets up (docs/namespaces.md). */
-static int set_up_init(const struct pd_spawn_request *req, struct pd_error *err)
+ * entered after the rootfs, which the agent's root sets up (docs/namespaces.md). The
+ * createContainer hooks run in the new mount namespace, before the rootfs is set up. */
+static int set_up_init(const struct pd_spawn_request *req, int sync_fd, struct pd_error *err)
 {
 	const struct pd_container_config *cfg = req->cfg;
 	int user_fd = -1;
@@ -128,15 +132,16 @@ static int set_up_init(const struct pd_spawn_request *req, struct pd_error *err)
 	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		return pd_error_errno(err, errno, "sethostname %s", cfg->hostname);
 	if (pd_sysctls_apply(cfg->sysctls, cfg->n_sysctls, err) < 0 ||
+	    pd_child_hooks_create(cfg, sync_fd, err) < 0 ||
 	    pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
 		return -1;
 	return pd_userns_enter_joined(user_fd, err);
 }
 
-static int set_up(const struct pd_spawn_request *req, struct pd_error *err)
+static int set_up(const struct pd_spawn_request *req, int sync_fd, struct pd_error *err)
 {
 	const struct pd_container_config *cfg = req->cfg;
-	if (req->init ? set_up_init(req, err) < 0 : join_container(req, err) < 0)
+	if (req->init ? set_up_init(req, sync_fd, err) < 0 : join_container(req, err) < 0)
 		return -1;
 	if (setup_stdio(req, err) < 0)
 		return -1;
@@ -153,7 +158,7 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 	pd_signals_reset_for_child();
 	/* Nothing of the agent's survives the exec, whatever its creator forgot. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (pd_userns_become_root(req, sync_fd, &err) < 0 || set_up(req, &err) < 0)
+	if (pd_userns_become_root(req, sync_fd, &err) < 0 || set_up(req, sync_fd, &err) < 0)
 		fail(sync_fd, &err);
 	struct pd_sync_msg msg = {.kind = PD_SYNC_READY};
 	if (pd_sync_send(sync_fd, &msg, &err) < 0)
@@ -161,6 +166,8 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 	if (pd_sync_recv(sync_fd, -1, &msg, &err) < 0 || msg.kind != PD_SYNC_START)
 		_exit(127); /* the agent abandoned us */
 	const struct pd_container_config *cfg = req->cfg;
+	if (req->init && pd_child_hooks_start(cfg, &err) < 0)
+		fail(sync_fd, &err);
 	bool late_seccomp = cfg && cfg->seccomp && req->proc->no_new_privileges;
 	pd_process_exec(req->proc, late_seccomp ? cfg->seccomp : NULL, &err);
 	fail(sync_fd, &err);

@@ -113,6 +113,7 @@ struct pd_seccomp_rule {
 #define PD_SECCOMP_FLAG_SPEC_ALLOW (1u << 1) /* SECCOMP_FILTER_FLAG_SPEC_ALLOW */
 
 struct sock_filter; /* <linux/filter.h> */
+struct pd_hooks;    /* agent/container/hooks.h */
 
 struct pd_seccomp {
 	uint32_t default_action;
@@ -171,6 +172,7 @@ struct pd_container_config {
 	struct pd_sysctl *sysctls; /* Linux.Sysctl, written in the child before the rootfs */
 	size_t n_sysctls;
 	struct pd_seccomp *seccomp; /* Linux.Seccomp or NULL; every process of the container */
+	struct pd_hooks *hooks;     /* Spec.Hooks + guest hooks, NULL = none (hooks.h) */
 	struct pd_process_config process;
 };
 

@@ -147,6 +147,21 @@ static int died_in_setup(int st, struct pd_error *err)
 			    WIFEXITED(st) ? WEXITSTATUS(st) : st);
 }
 
+/* The child stopped before its rootfs for the runtime's hooks: run them, let it go on, and
+ * wait for READY (its createContainer hooks run meanwhile). */
+static int hooks_then_ready(const struct pd_spawn_request *req, pid_t pid, int fd,
+			    struct pd_sync_msg *msg, struct pd_error *err)
+{
+	if (!req->run_hooks)
+		return pd_error_set(err, PD_INTERNAL, 0, "unexpected hooks request from the child");
+	if (req->run_hooks(req->hooks_data, pid, err) < 0)
+		return -1;
+	struct pd_sync_msg resume = {.kind = PD_SYNC_RESUME, .code = (int32_t)pid};
+	if (pd_sync_send(fd, &resume, err) < 0)
+		return -1;
+	return pd_sync_recv(fd, req->timeout_ms + req->hooks_ms, msg, err);
+}
+
 int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct pd_error *err)
 {
 	int sv[2];
@@ -171,6 +186,8 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 		return -1;
 	}
 	int rc = pd_sync_recv(sv[0], req->timeout_ms, &msg, err);
+	if (rc == 0 && msg.kind == PD_SYNC_HOOKS)
+		rc = hooks_then_ready(req, pid, sv[0], &msg, err);
 	if (rc < 0 || msg.kind != PD_SYNC_READY) {
 		bool eof = rc == 0 && msg.kind == PD_SYNC_EOF;
 		if (rc == 0 && msg.kind == PD_SYNC_ERROR)

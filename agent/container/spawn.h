@@ -27,6 +27,12 @@ struct pd_spawn_request {
 	struct pd_cgroup *cgroup;              /* the container's cgroup, NULL = none: the
 						* child is in it before it runs (v2: clone3
 						* CLONE_INTO_CGROUP; v1: it enters first) */
+	/* init with hooks: called when the child reports PD_SYNC_HOOKS (its namespaces
+	 * exist, its rootfs is not set up yet) to run prestart and createRuntime hooks;
+	 * hooks_ms is added to timeout_ms for the child's createContainer hooks. */
+	int (*run_hooks)(void *data, pid_t pid, struct pd_error *err);
+	void *hooks_data;
+	int hooks_ms;
 };
 
 struct pd_spawned {

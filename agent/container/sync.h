@@ -13,6 +13,8 @@ enum pd_sync_kind {
 	PD_SYNC_START = 2, /* agent → child: exec now */
 	PD_SYNC_ERROR = 3, /* child → agent: setup or exec failed (code, errno, msg) */
 	PD_SYNC_MAPPED = 4, /* agent → child: its user namespace's id maps are written */
+	PD_SYNC_HOOKS = 5, /* child → agent: namespaces exist, run prestart/createRuntime */
+	PD_SYNC_RESUME = 6, /* agent → child: hooks done, go on; code = the child's pid */
 };
 
 struct pd_sync_msg {

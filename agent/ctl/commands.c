@@ -61,11 +61,12 @@ const struct pd_ctl_command pd_ctl_commands[] = {
 	{"create-sandbox",
 	 "[--id ID] [--hostname NAME] [--dns LINE]...\n"
 	 "    [--share-9p TAG | --share-virtiofs TAG] [--shm-size BYTES]\n"
-	 "    [--storage DRIVER:SOURCE:MOUNTPOINT[:OPT,...]]...",
+	 "    [--storage DRIVER:SOURCE:MOUNTPOINT[:OPT,...]]... [--guest-hook-path DIR]",
 	 "AgentService.CreateSandbox: --share-9p/--share-virtiofs mount the host share TAG on\n"
 	 "/run/kata-containers/shared/containers/ as Kata does; --shm-size makes the sandbox's\n"
 	 "/dev/shm (an ephemeral tmpfs); --storage any other Storage (fstype=T among the options\n"
-	 "sets its fstype)",
+	 "sets its fstype); --guest-hook-path the guest directory of hooks run for every\n"
+	 "container (DIR/prestart, DIR/poststart, DIR/poststop)",
 	 0, ANY, pd_ctl_cmd_create_sandbox},
 	{"run", "[--id ID] [-t|-T] [-d] [--keep] [--rootfs-guest-path PATH] BUNDLE",
 	 "run an OCI bundle (config.json + rootfs, e.g. from `runc spec`): CreateContainer,\n"

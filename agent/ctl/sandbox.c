@@ -58,6 +58,7 @@ static int parse(struct sandbox_args *s, int argc, char **argv)
 		{"share-9p", required_argument, NULL, '9'},
 		{"share-virtiofs", required_argument, NULL, 'f'},
 		{"shm-size", required_argument, NULL, 'm'},
+		{"guest-hook-path", required_argument, NULL, 'g'},
 		{NULL, 0, NULL, 0},
 	};
 	/* every option takes one word: argc bounds each list */
@@ -76,6 +77,8 @@ static int parse(struct sandbox_args *s, int argc, char **argv)
 			s->req.hostname = optarg;
 		else if (c == 'd')
 			s->dns[s->req.n_dns++] = optarg;
+		else if (c == 'g')
+			s->req.guest_hook_path = optarg;
 		else if (c == 's' || c == '9' || c == 'f' || c == 'm')
 			rc = add_storage(s, c, optarg);
 		else

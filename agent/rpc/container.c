@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.pb-c.h"
+#include "agent/container/hooks.h"
 #include "agent/container/idmap.h"
 #include "agent/container/process.h"
 #include "agent/container/sysctl.h"
@@ -14,9 +15,12 @@
 #include "agent/rpc/cgroups.h"
 #include "agent/rpc/devices.h"
 #include "agent/rpc/lookup.h"
+#include "agent/rpc/oci_hooks.h"
 #include "agent/rpc/oci_spec.h"
 #include "agent/rpc/storages.h"
 #include "agent/sandbox/container.h"
+#include "agent/sandbox/hooks_async.h"
+#include "agent/sandbox/hooks_run.h"
 #include "agent/sandbox/storage.h"
 
 /* Kata's namespace rules: ipc and uts are the sandbox's, mnt is new per container, pid is
@@ -118,6 +122,7 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 	    kata_namespaces(sb, &cfg, req->sandbox_pidns, cg_v2, err) < 0 ||
 	    pd_sysctls_check(&cfg, err) < 0 || pd_process_config_check(&cfg.process, err) < 0 ||
 	    sandbox_pidns_ready(sb, &cfg, err) < 0 ||
+	    pd_oci_hooks_to_config(req->oci, sb->guest_hooks, &cfg, err) < 0 ||
 	    pd_rpc_storages_acquire(sb, req->storages, devs, req->n_storages, false, &mps, &n_mps,
 				    err) < 0) {
 		free(devs);
@@ -146,6 +151,24 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 	return 0;
 }
 
+/* Answer the calls when the hooks of run r have ended (true: they are parked with it), or
+ * now when there is no run (its hooks, if any, ran with the loop stopped). */
+static bool answer_after(struct pd_loop *loop, struct pd_hook_run *r, struct pd_list *calls)
+{
+	if (r) {
+		pd_hook_run_launch(r, loop, calls);
+		return true;
+	}
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, calls)
+	{
+		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
+		pd_list_del(&call->owner_node);
+		pd_call_reply(call, NULL);
+	}
+	return false;
+}
+
 static int rpc_start_container(struct pd_call *call, const ProtobufCMessage *msg,
 			       struct pd_error *err)
 {
@@ -154,8 +177,30 @@ static int rpc_start_container(struct pd_call *call, const ProtobufCMessage *msg
 	if (!ctr || pd_container_start(ctr, err) < 0)
 		return -1;
 	pd_info("container started", "cid=%s pid=%d", ctr->id, (int)ctr->init->pid);
-	pd_call_reply(call, NULL);
-	return 0;
+	/* The poststart hooks run before the answer (runtime-spec). */
+	pid_t pid = ctr->init->pid;
+	struct pd_hook_run *r = pd_hook_run_prepare(&ctr->cfg, PD_HOOK_POSTSTART, "running", pid);
+	if (!r)
+		pd_hooks_run_agent(&ctr->cfg, PD_HOOK_POSTSTART, "running", pid, err);
+	struct pd_list calls;
+	pd_list_init(&calls);
+	pd_list_add_tail(&calls, &call->owner_node);
+	return answer_after(ctr->sb->loop, r, &calls) ? PD_RPC_PARKED : 0;
+}
+
+/* The end of a removal: tear down first, answer after (a host that hears "removed" finds
+ * nothing left), the poststop hooks in between. True when the calls wait for the hooks. */
+static bool remove_now(struct pd_container *ctr, struct pd_list *calls)
+{
+	pid_t pid = ctr->init->pid;
+	struct pd_hook_run *r = pd_hook_run_prepare(&ctr->cfg, PD_HOOK_POSTSTOP, "stopped", pid);
+	ctr->poststop_taken = r != NULL;
+	pd_info("container removed", "cid=%s", ctr->id);
+	pd_rpc_cgroups_removed(ctr);
+	ctr->cgroup = NULL;
+	struct pd_loop *loop = ctr->sb->loop;
+	pd_container_destroy(ctr); /* runs the poststop hooks itself when r is NULL */
+	return answer_after(loop, r, calls);
 }
 
 static void remover_cancel(struct pd_call *call)
@@ -174,12 +219,10 @@ static int rpc_remove_container(struct pd_call *call, const ProtobufCMessage *ms
 	pd_container_kill_all(ctr);
 	pd_rpc_cgroups_kill_all(ctr);
 	if (pd_container_all_exited(ctr)) {
-		pd_info("container removed", "cid=%s", ctr->id);
-		pd_rpc_cgroups_removed(ctr);
-		ctr->cgroup = NULL;
-		pd_container_destroy(ctr);
-		pd_call_reply(call, NULL);
-		return 0;
+		struct pd_list calls;
+		pd_list_init(&calls);
+		pd_list_add_tail(&calls, &call->owner_node);
+		return remove_now(ctr, &calls) ? PD_RPC_PARKED : 0;
 	}
 	if (req->timeout) {
 		int64_t deadline = pd_now_ns() + (int64_t)req->timeout * 1000000000LL;
@@ -196,20 +239,9 @@ void pd_rpc_container_task_exited(struct pd_container *ctr)
 {
 	if (!ctr->removing || !pd_container_all_exited(ctr))
 		return;
-	/* Tear down first, answer after: a host that hears "removed" finds nothing left. */
 	struct pd_list removers;
 	pd_list_move_all(&removers, &ctr->removers);
-	pd_info("container removed", "cid=%s", ctr->id);
-	pd_rpc_cgroups_removed(ctr);
-	ctr->cgroup = NULL;
-	pd_container_destroy(ctr);
-	struct pd_list *pos, *tmp;
-	pd_list_for_each_safe(pos, tmp, &removers)
-	{
-		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
-		pd_list_del(&call->owner_node);
-		pd_call_reply(call, NULL);
-	}
+	remove_now(ctr, &removers);
 }
 
 const struct pd_rpc_entry pd_rpc_container[] = {

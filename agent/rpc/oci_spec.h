@@ -17,9 +17,9 @@
  *   engine  everything that needs the filesystem: Root.Path existing and symlink-free, bind
  *           sources existing, destinations resolved under the rootfs, and whether a
  *           sysctl's namespace is the container's own (pd_sysctls_check, sysctl.h).
- * Not converted (no field in the config yet): Annotations, Hooks (the Go runtime clears them;
- * ignored rather than run), Resources, UID/GID mappings, IntelRdt, ApparmorProfile,
- * SelinuxLabel, MountLabel, User.Username. */
+ * Converted elsewhere: Hooks (and the Annotations their state carries) by oci_hooks.h.
+ * Not converted (no field in the config yet): Resources, UID/GID mappings, IntelRdt,
+ * ApparmorProfile, SelinuxLabel, MountLabel, User.Username. */
 #ifndef PD_RPC_OCI_SPEC_H
 #define PD_RPC_OCI_SPEC_H
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent.pb-c.h"
+#include "agent/container/hooks.h"
 #include "agent/container/validate.h"
 #include "agent/log.h"
 #include "agent/rpc/cgroups.h"
@@ -19,6 +20,7 @@
 #include "init/modules.h"
 
 #define DESTROY_GRACE_NS (10LL * 1000 * 1000 * 1000)
+#define GUEST_HOOK_PATH_MAX 255
 
 static int check_hostname(const char *h, struct pd_error *err)
 {
@@ -43,9 +45,26 @@ static int check_sandbox(const Grpc__CreateSandboxRequest *req, struct pd_error 
 	for (size_t i = 0; i < req->n_dns; i++)
 		if (strlen(req->dns[i]) > 1024 || strpbrk(req->dns[i], "\n\r"))
 			return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "bad dns line %zu", i);
-	if (req->guest_hook_path[0])
-		return pd_error_set(err, PD_UNIMPLEMENTED, 0,
-				    "guest hooks are not implemented in pidone yet");
+	if (req->guest_hook_path[0] &&
+	    (strlen(req->guest_hook_path) > GUEST_HOOK_PATH_MAX ||
+	     pd_validate_abs_path(req->guest_hook_path, "guest_hook_path", NULL, NULL, err) < 0))
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				    "guest_hook_path: not an absolute path of at most %d bytes "
+				    "without '..'",
+				    GUEST_HOOK_PATH_MAX);
+	return 0;
+}
+
+/* Read the guest's hook directory once, after the storages (it may be on one of them, e.g.
+ * the shared directory); a retry starts afresh. */
+static int load_guest_hooks(struct pd_sandbox *sb, const Grpc__CreateSandboxRequest *req,
+			    struct pd_error *err)
+{
+	pd_arena_free(&sb->guest_hooks_arena);
+	sb->guest_hooks = NULL;
+	if (pd_hooks_add_guest(&sb->guest_hooks_arena, &sb->guest_hooks, req->guest_hook_path,
+			       err) < 0)
+		return pd_error_wrap(err, "guest_hook_path");
 	return 0;
 }
 
@@ -67,6 +86,13 @@ static int load_modules(const Grpc__CreateSandboxRequest *req, struct pd_error *
 			return pd_error_wrap(err, "kernel module %s", m->name);
 	}
 	return 0;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
@@ -98,14 +124,14 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 		rc = pd_rpc_storages_acquire(sb, req->storages, devs, req->n_storages, true, &mps,
 					     &n_mps, err);
 	free(devs);
-	if (rc < 0 || pd_sandbox_set_dns(req->dns, req->n_dns, err) < 0) {
+	if (rc < 0 || pd_sandbox_set_dns(req->dns, req->n_dns, err) < 0 ||
+	    load_guest_hooks(sb, req, err) < 0) {
+		free_strv(mps, n_mps);
 		pd_sandbox_destroy(sb);
 		return -1;
 	}
 	/* Sandbox storages are held by the sandbox itself (shared), not by a list. */
-	for (size_t i = 0; i < n_mps; i++)
-		free(mps[i]);
-	free(mps);
+	free_strv(mps, n_mps);
 	snprintf(sb->id, sizeof(sb->id), "%s", req->sandbox_id);
 	snprintf(sb->hostname, sizeof(sb->hostname), "%s", req->hostname);
 	sb->created = true;

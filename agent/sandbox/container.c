@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/container/hooks.h"
 #include "agent/container/process.h"
 #include "agent/log.h"
+#include "agent/sandbox/hooks_run.h"
 #include "agent/sandbox/storage.h"
 #include "agent/ttrpc/server.h"
 
@@ -185,6 +187,31 @@ static uint64_t start_ticks(pid_t pid)
 	return 0;
 }
 
+/* startContainer hooks run inside the container: their binaries are looked up under the
+ * rootfs, with the rule of the others (regular, executable, not a symlink). */
+static int check_start_hooks(const struct pd_container_config *cfg, struct pd_error *err)
+{
+	const struct pd_hooks *h = cfg->hooks;
+	char what[64];
+	for (size_t i = 0; h && i < h->n[PD_HOOK_START_CONTAINER]; i++) {
+		snprintf(what, sizeof(what), "Hooks.StartContainer[%zu]", i);
+		if (pd_hook_check_path(cfg->rootfs, h->list[PD_HOOK_START_CONTAINER][i].path, what,
+				       err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The child waits before its rootfs: prestart, then createRuntime (runtime-spec order). */
+static int spawn_hooks(void *data, pid_t pid, struct pd_error *err)
+{
+	const struct pd_container_config *cfg = data;
+	if (pd_hooks_run_agent(cfg, PD_HOOK_PRESTART, "creating", pid, err) < 0 ||
+	    pd_hooks_run_agent(cfg, PD_HOOK_CREATE_RUNTIME, "creating", pid, err) < 0)
+		return -1;
+	return 0;
+}
+
 static struct pd_container *container_new(struct pd_sandbox *sb, struct pd_container_config *cfg)
 {
 	struct pd_container *ctr = calloc(1, sizeof(*ctr));
@@ -207,7 +234,7 @@ static struct pd_container *container_new(struct pd_sandbox *sb, struct pd_conta
 int pd_container_create(struct pd_sandbox *sb, const char *exec_id, struct pd_container_config *cfg,
 			struct pd_cgroup *cg, struct pd_container **out, struct pd_error *err)
 {
-	if (check_rootfs(cfg->rootfs, err) < 0) {
+	if (check_rootfs(cfg->rootfs, err) < 0 || check_start_hooks(cfg, err) < 0) {
 		pd_arena_free(&cfg->arena);
 		return -1;
 	}
@@ -221,7 +248,9 @@ int pd_container_create(struct pd_sandbox *sb, const char *exec_id, struct pd_co
 	ctr->n_tasks = 1;
 	ctr->cgroup = cg;
 	struct pd_spawn_request req = {.cfg = &ctr->cfg, .proc = &ctr->cfg.process, .init = true,
-				       .cgroup = cg};
+				       .cgroup = cg, .run_hooks = spawn_hooks, .hooks_data = &ctr->cfg,
+				       .hooks_ms = pd_hooks_budget_ms(ctr->cfg.hooks,
+								      PD_HOOK_CREATE_CONTAINER)};
 	if (task_spawn(ctr->init, &req, err) < 0 || pin_namespaces(ctr, err) < 0) {
 		if (ctr->init->pid > 0)
 			kill(ctr->init->pid, SIGKILL); /* reaped by the process table */
@@ -242,7 +271,9 @@ int pd_container_start(struct pd_container *ctr, struct pd_error *err)
 	if (ctr->status != PD_CTR_CREATED || ctr->init->exited)
 		return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
 				    "container %s is not in the created state", ctr->id);
-	if (pd_spawn_start(&ctr->init->spawned, ctr->sb->spawn_timeout_ms, err) < 0)
+	int timeout = ctr->sb->spawn_timeout_ms +
+		      pd_hooks_budget_ms(ctr->cfg.hooks, PD_HOOK_START_CONTAINER);
+	if (pd_spawn_start(&ctr->init->spawned, timeout, err) < 0)
 		return pd_error_wrap(err, "start container %s", ctr->id);
 	ctr->status = PD_CTR_RUNNING;
 	pd_container_save_state(ctr);
@@ -365,6 +396,7 @@ void pd_task_release(struct pd_task *t)
 
 void pd_container_destroy(struct pd_container *ctr)
 {
+	pid_t init_pid = ctr->init ? ctr->init->pid : 0; /* for the poststop hooks' state */
 	struct pd_list *pos, *tmp;
 	pd_list_for_each_safe(pos, tmp, &ctr->tasks)
 	task_free(pd_container_of(pos, struct pd_task, node));
@@ -376,6 +408,11 @@ void pd_container_destroy(struct pd_container *ctr)
 		pd_list_del(&ctr->node);
 		ctr->sb->n_containers--;
 		pd_container_remove_state(ctr);
+		/* A container that was created is deleted now: its poststop hooks, unless
+		 * RemoveContainer runs them from the loop (hooks_async.h). */
+		struct pd_error err;
+		if (!ctr->poststop_taken)
+			pd_hooks_run_agent(&ctr->cfg, PD_HOOK_POSTSTOP, "stopped", init_pid, &err);
 	}
 	pd_arena_free(&ctr->cfg.arena);
 	free(ctr);

@@ -20,6 +20,7 @@ void pd_sandbox_init(struct pd_sandbox *sb, struct pd_loop *loop, unsigned pipe_
 	sb->loop = loop;
 	sb->pipe_size = pipe_size;
 	sb->spawn_timeout_ms = 60000;
+	pd_arena_init(&sb->guest_hooks_arena, PD_CONFIG_BYTES);
 	pd_list_init(&sb->containers);
 	pd_list_init(&sb->storages);
 }
@@ -74,4 +75,6 @@ void pd_sandbox_destroy(struct pd_sandbox *sb)
 		pd_sandbox_ns_remove();
 	sb->ns_pinned = false;
 	sb->created = false;
+	pd_arena_free(&sb->guest_hooks_arena);
+	sb->guest_hooks = NULL;
 }

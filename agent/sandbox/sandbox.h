@@ -67,6 +67,7 @@ struct pd_container {
 	unsigned n_tasks;
 	struct pd_list removers; /* parked RemoveContainer calls, answered when all exited */
 	bool removing;
+	bool poststop_taken; /* RemoveContainer runs the poststop hooks (hooks_async.h) */
 	struct pd_cgroup *cgroup; /* NULL = none; owned by agent/rpc/cgroups_table.c */
 	char **storage_mounts; /* mount points this container holds a reference on */
 	size_t n_storage_mounts;
@@ -79,6 +80,10 @@ struct pd_sandbox {
 	char id[PD_ID_MAX + 1];
 	char hostname[65];
 	struct pd_pidns_holder pidns; /* sandbox_pidns: pid > 0 = containers join PD_SANDBOX_PIDNS */
+	/* The hooks of CreateSandbox's guest_hook_path, read once then (Kata's way) and added
+	 * to every container's (agent/container/hooks.h). NULL = none; in guest_hooks_arena. */
+	struct pd_hooks *guest_hooks;
+	struct pd_arena guest_hooks_arena;
 	bool no_pivot; /* "/" is an initramfs */
 	unsigned pipe_size;
 	struct pd_list containers;

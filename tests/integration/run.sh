@@ -33,6 +33,7 @@ skipped=0
 cleanup() {
 	containers_cleanup
 	namespaces_cleanup
+	hooks_cleanup
 	network_cleanup
 	storage_cleanup
 	if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
@@ -52,6 +53,8 @@ trap cleanup EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/files.sh"
 # The network tests (issue 6): network_tests, network_cleanup (deletes its netns).
 . "$(dirname "${BASH_SOURCE[0]}")/network.sh"
+# OCI hooks and guest hooks (issue 4): hooks_tests, hooks_cleanup.
+. "$(dirname "${BASH_SOURCE[0]}")/hooks.sh"
 
 pass() {
 	echo "PASS $1"
@@ -92,8 +95,9 @@ run_ctl() {
 
 # Block storages and devices (issue 4): storage_tests, see storage.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/storage.sh"
-# PD_IT_ONLY="cgroups guest": only those sections (files policy_boot containers storage guest
-# network cgroups), each with its own agent; the main agent's checks and ctl_run.sh are left out.
+# PD_IT_ONLY="cgroups guest": only those sections (files policy_boot containers namespaces
+# hooks storage guest network cgroups), each with its own agent; the main agent's checks and
+# ctl_run.sh are left out.
 if [ -n "${PD_IT_ONLY:-}" ]; then
 	. "$(dirname "${BASH_SOURCE[0]}")/guest.sh"
 	. "$(dirname "${BASH_SOURCE[0]}")/cgroups.sh"
@@ -222,6 +226,8 @@ policy_boot_tests
 containers_tests
 # ---- user namespaces, sandbox_pidns (issue 4): two more agents, see namespaces.sh --------
 namespaces_tests
+# ---- OCI hooks and guest hooks (issue 4): an agent of its own, see hooks.sh --------------
+hooks_tests
 # ---- pidonectl run/exec/kill/wait/rm on runc and crun bundles (issue 3), see ctl_run.sh ---
 ctl_summary=
 while IFS= read -r line; do

@@ -1,0 +1,667 @@
+/* OCI hooks and guest hooks over ttRPC (docs/hooks.md). Run by hooks.sh as
+ *   hooks ADDR ROOTFS AGENT_PID SANDBOX_ID [CASE...]
+ *   hooks --create-sandbox ADDR SANDBOX_ID GUEST_HOOK_PATH
+ *   hooks --destroy-sandbox ADDR ROOTFS AGENT_PID SANDBOX_ID   the last: DestroySandbox
+ * with PD_HOOKS_DIR naming a host directory that holds hook.sh (an OCI hook as a /bin/sh
+ * script: `hook.sh LOG KIND [fail|sleep|sleep2]` appends "KIND env=$HOOK_ENV mnt=<its
+ * mount namespace> <state>" to LOG, then fails, sleeps 30 s or 2 s when asked), link.sh (a symlink
+ * to it), noexec.sh (mode 0644), and guest.log, where the guest hooks of GUEST_HOOK_PATH append
+ * "KIND <state>". startContainer hooks run inside the container: the rootfs's /bin/pdtest `hook`.
+ */
+#include "itest.h"
+
+enum {
+	K_PRESTART,
+	K_CREATE_RUNTIME,
+	K_CREATE_CONTAINER,
+	K_START_CONTAINER,
+	K_POSTSTART,
+	K_POSTSTOP,
+	K_N
+};
+
+#define MAX_HOOKS 12
+#define MAX_LINES 128 /* guest.log grows with every container of the run */
+
+struct hook_spec {
+	struct it_spec s;
+	Grpc__Hooks hooks;
+	Grpc__Hook h[MAX_HOOKS];
+	Grpc__Hook *ptr[K_N][MAX_HOOKS];
+	size_t n[K_N];
+	char *args[MAX_HOOKS][5];
+	char *env[2];
+	Grpc__Spec__AnnotationsEntry ann;
+	Grpc__Spec__AnnotationsEntry *annp[1];
+	char log[PATH_MAX];	  /* hook.sh's log, on the host */
+	char start_log[PATH_MAX]; /* the startContainer hook's, inside the container */
+	char start_host[PATH_MAX];
+	char script[PATH_MAX];
+	size_t used;
+};
+
+static const char *hooks_dir(void)
+{
+	const char *d = getenv("PD_HOOKS_DIR");
+	return d ? d : "/nonexistent";
+}
+
+/* A container running `echo hooked`, annotation hooktest=yes, no hooks yet. */
+static void hs_init(struct hook_spec *hs, struct it *t, const char *cid)
+{
+	memset(hs, 0, sizeof(*hs));
+	it_spec_default(&hs->s, t->rootfs);
+	it_spec_args(&hs->s, "echo", "hooked", NULL);
+	grpc__hooks__init(&hs->hooks);
+	hs->s.spec.hooks = &hs->hooks;
+	grpc__spec__annotations_entry__init(&hs->ann);
+	hs->ann.key = "hooktest";
+	hs->ann.value = "yes";
+	hs->annp[0] = &hs->ann;
+	hs->s.spec.annotations = hs->annp;
+	hs->s.spec.n_annotations = 1;
+	hs->env[0] = "HOOK_ENV=from-spec";
+	hs->env[1] = "PATH=/usr/bin:/bin";
+	snprintf(hs->script, sizeof(hs->script), "%s/hook.sh", hooks_dir());
+	snprintf(hs->log, sizeof(hs->log), "%s/%s.log", hooks_dir(), cid);
+	snprintf(hs->start_log, sizeof(hs->start_log), "/tmp/%s.log", cid);
+	snprintf(hs->start_host, sizeof(hs->start_host), "%s/tmp/%s.log", t->rootfs, cid);
+	unlink(hs->log);
+	unlink(hs->start_host);
+}
+
+static void hs_link(struct hook_spec *hs)
+{
+	Grpc__Hooks *h = &hs->hooks;
+	h->prestart = hs->ptr[K_PRESTART], h->n_prestart = hs->n[K_PRESTART];
+	h->createruntime = hs->ptr[K_CREATE_RUNTIME];
+	h->n_createruntime = hs->n[K_CREATE_RUNTIME];
+	h->createcontainer = hs->ptr[K_CREATE_CONTAINER];
+	h->n_createcontainer = hs->n[K_CREATE_CONTAINER];
+	h->startcontainer = hs->ptr[K_START_CONTAINER];
+	h->n_startcontainer = hs->n[K_START_CONTAINER];
+	h->poststart = hs->ptr[K_POSTSTART], h->n_poststart = hs->n[K_POSTSTART];
+	h->poststop = hs->ptr[K_POSTSTOP], h->n_poststop = hs->n[K_POSTSTOP];
+}
+
+/* A hook of `kind` running path with args (NULL-terminated, at most 4). */
+static Grpc__Hook *hs_add(struct hook_spec *hs, int kind, const char *path, int64_t timeout,
+			  const char *a0, ...)
+{
+	size_t i = hs->used++;
+	Grpc__Hook *h = &hs->h[i];
+	grpc__hook__init(h);
+	h->path = (char *)path;
+	h->timeout = timeout;
+	va_list ap;
+	va_start(ap, a0);
+	size_t n = 0;
+	for (const char *a = a0; a && n < 4; a = va_arg(ap, const char *))
+		hs->args[i][n++] = (char *)a;
+	va_end(ap);
+	h->args = hs->args[i];
+	h->n_args = n;
+	h->env = hs->env;
+	h->n_env = 2;
+	hs->ptr[kind][hs->n[kind]++] = h;
+	hs_link(hs);
+	return h;
+}
+
+/* hook.sh LOG KIND [action]. */
+static void hs_script(struct hook_spec *hs, int kind, const char *label, const char *action)
+{
+	hs_add(hs, kind, hs->script, 0, hs->script, hs->log, label, action, NULL);
+}
+
+/* ---- reading what the hooks wrote ------------------------------------------------------- */
+
+struct hook_line {
+	char kind[32];
+	char env[64];
+	char mnt[64]; /* hook.sh: its mount namespace, "mnt:[4026531841]" */
+	char *json;   /* in lines->text */
+};
+
+struct hook_log {
+	char *text;
+	struct hook_line l[MAX_LINES];
+	int n;
+};
+
+/* "KIND [env=X ]{...}" per line. A missing file is an empty log. */
+static int read_log(struct it *t, const char *path, struct hook_log *lg)
+{
+	memset(lg, 0, sizeof(*lg));
+	lg->text = it_read_file(path, NULL);
+	if (!lg->text)
+		return errno == ENOENT ? 0 : it_why(t, "read %s: %s", path, strerror(errno));
+	for (char *line = lg->text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (lg->n == MAX_LINES)
+			return it_why(t, "%s: more than %d lines", path, MAX_LINES);
+		struct hook_line *h = &lg->l[lg->n++];
+		char *brace = strchr(line, '{');
+		if (!brace)
+			return it_why(t, "%s: no state in '%s'", path, line);
+		h->json = brace;
+		sscanf(line, "%31s env=%63s mnt=%63s", h->kind, h->env, h->mnt);
+	}
+	return 0;
+}
+
+/* The state a hook got: right id, status and pid, the bundle, the annotation. */
+static int check_state(struct it *t, const struct hook_line *h, const char *cid, const char *status,
+		       long pid)
+{
+	struct it_json j;
+	char buf[PATH_MAX], bundle[PATH_MAX], copy[8192];
+	snprintf(copy, sizeof(copy), "%s", h->json);
+	if (it_json_parse(&j, copy) < 0)
+		return it_why(t, "%s hook: state is not JSON: %s", h->kind, h->json);
+	snprintf(bundle, sizeof(bundle), "%s", t->rootfs);
+	*strrchr(bundle, '/') = '\0';
+	int rc = -1;
+	const char *v;
+	if (!(v = it_json_get(&j, "id", buf, sizeof(buf))) || strcmp(v, cid))
+		it_why(t, "%s hook: id %s, want %s", h->kind, v ? v : "(none)", cid);
+	else if (!(v = it_json_get(&j, "status", buf, sizeof(buf))) || strcmp(v, status))
+		it_why(t, "%s hook: status %s, want %s", h->kind, v ? v : "(none)", status);
+	else if (pid >= 0 && (!(v = it_json_get(&j, "pid", buf, sizeof(buf))) || atol(v) != pid))
+		it_why(t, "%s hook: pid %s, want %ld", h->kind, v ? v : "(none)", pid);
+	else if (!(v = it_json_get(&j, "bundle", buf, sizeof(buf))) || strcmp(v, bundle))
+		it_why(t, "%s hook: bundle %s, want %s", h->kind, v ? v : "(none)", bundle);
+	else if (!(v = it_json_get(&j, "annotations.hooktest", buf, sizeof(buf))) ||
+		 strcmp(v, "yes"))
+		it_why(t, "%s hook: annotations.hooktest %s, want yes", h->kind, v ? v : "(none)");
+	else if (!(v = it_json_get(&j, "ociVersion", buf, sizeof(buf))) || strcmp(v, "1.0.2"))
+		it_why(t, "%s hook: ociVersion %s, want 1.0.2", h->kind, v ? v : "(none)");
+	else
+		rc = 0;
+	it_json_free(&j);
+	return rc;
+}
+
+/* The log holds exactly these kinds, in this order, each with env from the spec. */
+static int check_kinds(struct it *t, const struct hook_log *lg, const char *const *kinds, int n)
+{
+	char got[512] = "";
+	for (int i = 0; i < lg->n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s ", lg->l[i].kind);
+	if (lg->n != n)
+		return it_why(t, "hooks ran: [%s], want %d of them", got, n);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(lg->l[i].kind, kinds[i]))
+			return it_why(t, "hooks ran: [%s], #%d should be %s", got, i, kinds[i]);
+		if (strcmp(lg->l[i].env, "from-spec"))
+			return it_why(t, "%s hook: HOOK_ENV '%s', want from-spec", kinds[i],
+				      lg->l[i].env);
+	}
+	return 0;
+}
+
+/* prestart, prestart2 and createRuntime ran in the agent's mount namespace, createContainer
+ * in the container's. */
+static int check_namespaces(struct it *t, const struct hook_log *lg, long pid)
+{
+	char path[64], agent[64] = "", ctr[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)t->agent);
+	ssize_t n = readlink(path, agent, sizeof(agent) - 1);
+	snprintf(path, sizeof(path), "/proc/%ld/ns/mnt", pid);
+	ssize_t m = readlink(path, ctr, sizeof(ctr) - 1);
+	if (n <= 0 || m <= 0)
+		return it_why(t,
+			      "readlink of the agent's or the container's mount namespace failed");
+	if (!strcmp(agent, ctr))
+		return it_why(t, "the container shares the agent's mount namespace %s", agent);
+	for (int i = 0; i < 4; i++) {
+		const char *want = i < 3 ? agent : ctr;
+		if (strcmp(lg->l[i].mnt, want))
+			return it_why(t, "%s hook ran in mount namespace %s, want %s (%s)",
+				      lg->l[i].kind, lg->l[i].mnt, want,
+				      i < 3 ? "the agent's" : "the container's");
+	}
+	return 0;
+}
+
+static long init_pid(struct it *t, const char *cid)
+{
+	char path[PATH_MAX], buf[64];
+	struct it_json j;
+	char *text = it_read_file(it_state_path(t, cid, path, sizeof(path)), NULL);
+	if (!text || it_json_parse(&j, text) < 0) {
+		free(text);
+		return it_why(t, "state.json of %s unreadable", cid);
+	}
+	const char *v = it_json_get(&j, "init_process_pid", buf, sizeof(buf));
+	long pid = v ? atol(v) : -1;
+	it_json_free(&j);
+	free(text);
+	return pid > 0 ? pid : it_why(t, "state.json of %s has no init_process_pid", cid);
+}
+
+static void free_log(struct hook_log *lg)
+{
+	free(lg->text);
+	lg->text = NULL;
+}
+
+/* ---- cases ------------------------------------------------------------------------------ */
+
+/* Run the container to its end and remove it (the case's cleanup has nothing left to do). */
+static int run_removed(struct it *t, const char *cid, struct it_spec *s, bool *removed)
+{
+	struct it_io io = {0};
+	int st;
+	int rc = it_run(t, cid, s, &io, &st);
+	it_io_free(&io);
+	if (rc < 0)
+		return -1;
+	if (it_remove_code(t, cid) != 0)
+		return it_why(t, "RemoveContainer %s: %s", cid, t->msg);
+	*removed = true;
+	return 0;
+}
+
+/* Every kind, in the lifecycle's order, with the state on stdin. */
+static int case_order(struct it *t)
+{
+	const char *cid = "hooks-order";
+	static const char *const created[] = {"prestart", "prestart2", "createRuntime",
+					      "createContainer"};
+	static const char *const all[] = {"prestart",	     "prestart2", "createRuntime",
+					  "createContainer", "poststart", "poststop"};
+	struct hook_spec hs;
+	struct hook_log lg = {0}, sl = {0};
+	struct it_io io = {0};
+	int rc = -1, st = -1;
+	long pid = -1;
+	bool removed = false;
+	hs_init(&hs, t, cid);
+	hs_script(&hs, K_PRESTART, "prestart", NULL);
+	hs_script(&hs, K_PRESTART, "prestart2", NULL);
+	hs_script(&hs, K_CREATE_RUNTIME, "createRuntime", NULL);
+	hs_script(&hs, K_CREATE_CONTAINER, "createContainer", NULL);
+	hs_add(&hs, K_START_CONTAINER, "/bin/pdtest", 0, "hook", hs.start_log, "startContainer",
+	       NULL);
+	hs_script(&hs, K_POSTSTART, "poststart", NULL);
+	hs_script(&hs, K_POSTSTOP, "poststop", NULL);
+	TRY(it_create(t, cid, &hs.s));
+	TRY(pid = init_pid(t, cid));
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, created, 4));
+	for (int i = 0; i < 4; i++)
+		TRY(check_state(t, &lg.l[i], cid, "creating", pid));
+	TRY(check_namespaces(t, &lg, pid));
+	TRY(read_log(t, hs.start_host, &sl));
+	EXPECT(sl.n == 0, "startContainer ran before StartContainer");
+	TRY(it_start(t, cid));
+	free_log(&sl);
+	TRY(read_log(t, hs.start_host, &sl));
+	EXPECT(sl.n == 1 && !strcmp(sl.l[0].kind, "startContainer"),
+	       "startContainer hook: %d lines in its log", sl.n);
+	TRY(check_state(t, &sl.l[0], cid, "created", pid));
+	free_log(&lg);
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, all, 5));
+	TRY(check_state(t, &lg.l[4], cid, "running", pid));
+	TRY(it_drain(t, cid, cid, false, &io, IT_IO_MS));
+	TRY(it_wait(t, cid, cid, &st));
+	TRY(it_expect_out(t, "echo hooked", &io, st, "hooked\n", 0));
+	EXPECT(it_remove_code(t, cid) == 0, "RemoveContainer: %s", t->msg);
+	removed = true;
+	free_log(&lg);
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, all, 6));
+	TRY(check_state(t, &lg.l[5], cid, "stopped", pid));
+	rc = 0;
+out:
+	free_log(&lg);
+	free_log(&sl);
+	it_io_free(&io);
+	if (!removed)
+		it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+static char fail_msg[sizeof(((struct it *)0)->msg)]; /* the last create_fails's message */
+
+/* CreateContainer must fail with `code`, a message holding `want`, leave nothing, and
+ * have run exactly the hooks `ran` (n_ran of them). */
+static int create_fails(struct it *t, const char *cid, struct hook_spec *hs, int code,
+			const char *want, const char *const *ran, int n_ran)
+{
+	struct it_snap before;
+	struct hook_log lg = {0};
+	Grpc__CreateContainerRequest req;
+	int rc = -1;
+	it_snap_take(t, &before);
+	it_create_req(&req, cid, &hs->s);
+	int64_t t0 = it_now_ms();
+	TRY(it_code(t, "CreateContainer", &req.base, code));
+	EXPECT(strstr(t->msg, want), "CreateContainer: '%s' does not say '%s'", t->msg, want);
+	memcpy(fail_msg, t->msg, sizeof(fail_msg));
+	EXPECT(it_now_ms() - t0 < 8000, "CreateContainer took %lld ms",
+	       (long long)(it_now_ms() - t0));
+	TRY(it_snap_same(t, &before, "a failed CreateContainer"));
+	EXPECT(it_remove_code(t, cid) == PD_NOT_FOUND, "RemoveContainer after the failure: %s",
+	       pd_code_name(t->code));
+	TRY(read_log(t, hs->log, &lg));
+	TRY(check_kinds(t, &lg, ran, n_ran));
+	rc = 0;
+out:
+	free_log(&lg);
+	return rc;
+}
+
+/* A failing prestart hook: no container, nothing left, later hooks not run. */
+static int case_prestart_fails(struct it *t)
+{
+	const char *cid = "hooks-prestart-fails";
+	static const char *const ran[] = {"prestart"};
+	struct hook_spec hs;
+	int rc = -1;
+	hs_init(&hs, t, cid);
+	hs_script(&hs, K_PRESTART, "prestart", "fail");
+	hs_script(&hs, K_CREATE_RUNTIME, "createRuntime", NULL);
+	hs_script(&hs, K_CREATE_CONTAINER, "createContainer", NULL);
+	hs_script(&hs, K_POSTSTOP, "poststop", NULL);
+	TRY(create_fails(t, cid, &hs, PD_FAILED_PRECONDITION,
+			 "prestart hook 0 (" /* the path follows */, ran, 1));
+	EXPECT(strstr(fail_msg, "exited with status 3"), "message '%s' lacks the status", fail_msg);
+	rc = 0;
+out:
+	return rc;
+}
+
+/* A failing createContainer hook (run by the container child): the same. */
+static int case_create_container_fails(struct it *t)
+{
+	const char *cid = "hooks-cc-fails";
+	static const char *const ran[] = {"createRuntime", "createContainer"};
+	struct hook_spec hs;
+	hs_init(&hs, t, cid);
+	hs_script(&hs, K_CREATE_RUNTIME, "createRuntime", NULL);
+	hs_script(&hs, K_CREATE_CONTAINER, "createContainer", "fail");
+	return create_fails(t, cid, &hs, PD_FAILED_PRECONDITION, "createContainer hook 0 (", ran,
+			    2);
+}
+
+/* A hook over its timeout is killed (no process left) and fails the create. */
+static int case_timeout(struct it *t)
+{
+	const char *cid = "hooks-timeout";
+	struct hook_spec hs;
+	hs_init(&hs, t, cid);
+	static const char *const ran[] = {"prestart"};
+	hs_add(&hs, K_PRESTART, hs.script, 1, hs.script, hs.log, "prestart", "sleep", NULL);
+	return create_fails(t, cid, &hs, PD_DEADLINE_EXCEEDED, "timed out after 1 s", ran, 1);
+}
+
+/* Hook binaries that must be refused before anything is created. */
+static int case_refused(struct it *t)
+{
+	const char *cid = "hooks-refused";
+	char link[PATH_MAX], noexec[PATH_MAX];
+	struct hook_spec hs;
+	int rc = -1;
+	snprintf(link, sizeof(link), "%s/link.sh", hooks_dir());
+	snprintf(noexec, sizeof(noexec), "%s/noexec.sh", hooks_dir());
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_PRESTART, link, 0, link, hs.log, "prestart", NULL);
+	TRY(create_fails(t, cid, &hs, PD_INVALID_ARGUMENT, "is a symlink", NULL, 0));
+	EXPECT(strstr(fail_msg, "Hooks.Prestart[0]"), "message '%s' does not name the hook",
+	       fail_msg);
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_POSTSTOP, noexec, 0, noexec, hs.log, "poststop", NULL);
+	TRY(create_fails(t, cid, &hs, PD_INVALID_ARGUMENT, "not a regular executable file", NULL,
+			 0));
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_CREATE_RUNTIME, "bin/sh", 0, NULL);
+	TRY(create_fails(t, cid, &hs, PD_INVALID_ARGUMENT, "Hooks.CreateRuntime[0]", NULL, 0));
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_POSTSTART, hs.script, -1, NULL);
+	TRY(create_fails(t, cid, &hs, PD_INVALID_ARGUMENT, "negative", NULL, 0));
+	/* startContainer paths resolve in the container: /bin/echo is a symlink there. */
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_START_CONTAINER, "/bin/echo", 0, NULL);
+	TRY(create_fails(t, cid, &hs, PD_INVALID_ARGUMENT, "Hooks.StartContainer[0]", NULL, 0));
+	rc = 0;
+out:
+	return rc;
+}
+
+/* A failing startContainer hook fails StartContainer; the container can be removed. */
+static int case_start_container_fails(struct it *t)
+{
+	const char *cid = "hooks-sc-fails";
+	struct hook_spec hs;
+	Grpc__StartContainerRequest req = GRPC__START_CONTAINER_REQUEST__INIT;
+	int rc = -1;
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_START_CONTAINER, "/bin/pdtest", 0, "hook", hs.start_log, "startContainer",
+	       "fail", NULL);
+	hs_script(&hs, K_POSTSTART, "poststart", NULL);
+	TRY(it_create(t, cid, &hs.s));
+	req.container_id = (char *)cid;
+	TRY(it_code(t, "StartContainer", &req.base, PD_FAILED_PRECONDITION));
+	EXPECT(strstr(t->msg, "startContainer hook 0 (/bin/pdtest) exited with status 4"),
+	       "StartContainer: '%s'", t->msg);
+	EXPECT(access(hs.log, F_OK) < 0, "poststart ran after a failed start");
+	rc = 0;
+out:
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* poststart and poststop failures are warnings: the calls succeed, the next hook runs. */
+static int case_post_failures_warn(struct it *t)
+{
+	const char *cid = "hooks-post-warn";
+	static const char *const all[] = {"poststart", "poststart2", "poststop", "poststop2"};
+	struct hook_spec hs;
+	struct hook_log lg = {0};
+	int rc = -1;
+	bool removed = false;
+	hs_init(&hs, t, cid);
+	hs_script(&hs, K_POSTSTART, "poststart", "fail");
+	hs_script(&hs, K_POSTSTART, "poststart2", NULL);
+	hs_script(&hs, K_POSTSTOP, "poststop", "fail");
+	hs_script(&hs, K_POSTSTOP, "poststop2", NULL);
+	TRY(run_removed(t, cid, &hs.s, &removed));
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, all, 4));
+	rc = 0;
+out:
+	free_log(&lg);
+	if (!removed)
+		it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* Send `method` on t->c, show that the agent answers Health.Check on another connection
+ * within 1 s meanwhile (the hook it waits for sleeps 2 s), then take the answer: OK, and
+ * not before the hook's 2 s. */
+static int answered_after_hook(struct it *t, struct pd_client *c2, const char *method,
+			       const ProtobufCMessage *req)
+{
+	struct pd_error e = {0};
+	struct pd_client_reply r;
+	uint32_t stream;
+	int64_t t0 = it_now_ms();
+	if (pd_client_send(&t->c, IT_SERVICE, method, req, 0, &stream, &e) < 0)
+		return it_why(t, "send %s: %s", method, e.msg);
+	it_sleep_ms(300); /* the hook has started by now */
+	int64_t h0 = it_now_ms();
+	if (it_sync(t, c2) < 0)
+		return -1;
+	int64_t health = it_now_ms() - h0;
+	if (pd_client_recv(&t->c, IT_CALL_MS, &r, &e) < 0)
+		return it_why(t, "%s: no answer: %s", method, e.msg);
+	int64_t took = it_now_ms() - t0;
+	int code = r.code;
+	pd_client_reply_free(&r);
+	if (code != 0)
+		return it_why(t, "%s: %s", method, pd_code_name(code));
+	if (health > 1000)
+		return it_why(t, "Health.Check took %lld ms while a %s hook ran", (long long)health,
+			      method);
+	if (took < 1800)
+		return it_why(t, "%s answered after %lld ms, before its 2 s hook ended", method,
+			      (long long)took);
+	return 0;
+}
+
+/* poststart and poststop hooks run from the loop: the agent serves other calls while they
+ * run, and StartContainer / RemoveContainer answer when they have ended. */
+static int case_post_hooks_async(struct it *t)
+{
+	const char *cid = "hooks-async";
+	static const char *const started[] = {"poststart"}, *const all[] = {"poststart",
+									    "poststop"};
+	struct hook_spec hs;
+	struct hook_log lg = {0};
+	struct pd_client c2 = {.fd = -1};
+	Grpc__StartContainerRequest start = GRPC__START_CONTAINER_REQUEST__INIT;
+	Grpc__RemoveContainerRequest rm = GRPC__REMOVE_CONTAINER_REQUEST__INIT;
+	int rc = -1;
+	bool removed = false;
+	hs_init(&hs, t, cid);
+	it_spec_args(&hs.s, "sleep", IT_LONG_SLEEP, NULL);
+	hs_script(&hs, K_POSTSTART, "poststart", "sleep2");
+	hs_script(&hs, K_POSTSTOP, "poststop", "sleep2");
+	TRY(it_connect(t, &c2));
+	TRY(it_create(t, cid, &hs.s));
+	start.container_id = rm.container_id = (char *)cid;
+	TRY(answered_after_hook(t, &c2, "StartContainer", &start.base));
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, started, 1));
+	free_log(&lg);
+	TRY(answered_after_hook(t, &c2, "RemoveContainer", &rm.base));
+	removed = true;
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, all, 2));
+	rc = 0;
+out:
+	free_log(&lg);
+	pd_client_close(&c2);
+	if (!removed)
+		it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* The guest's hook directory: its prestart, poststart and poststop executables ran for a
+ * container without hooks of its own; the symlink and the non-executable were skipped. */
+static int case_guest_hooks(struct it *t)
+{
+	const char *cid = "hooks-guest";
+	struct it_spec s;
+	struct hook_log lg = {0};
+	char path[PATH_MAX], kinds[256] = "";
+	int rc = -1;
+	bool removed = false;
+	it_spec_default(&s, t->rootfs);
+	it_spec_args(&s, "echo", "guest", NULL);
+	TRY(run_removed(t, cid, &s, &removed));
+	snprintf(path, sizeof(path), "%s/guest.log", hooks_dir());
+	TRY(read_log(t, path, &lg));
+	for (int i = 0; i < lg.n; i++)
+		if (strstr(lg.l[i].json, "\"id\":\"hooks-guest\""))
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s ",
+				 lg.l[i].kind);
+	EXPECT(!strcmp(kinds, "prestart poststart poststop "),
+	       "guest hooks that ran for %s: [%s], want [prestart poststart poststop]", cid, kinds);
+	rc = 0;
+out:
+	free_log(&lg);
+	if (!removed)
+		it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* The last case (--destroy-sandbox): DestroySandbox runs the poststop hooks of a running
+ * container before it answers (the agent stops after it). */
+static int case_destroy_sandbox(struct it *t)
+{
+	const char *cid = "hooks-destroy";
+	static const char *const all[] = {"poststart", "poststop"};
+	struct hook_spec hs;
+	struct hook_log lg = {0};
+	Grpc__DestroySandboxRequest req = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
+	int rc = -1;
+	long pid = -1;
+	hs_init(&hs, t, cid);
+	it_spec_args(&hs.s, "sleep", IT_LONG_SLEEP, NULL);
+	hs_script(&hs, K_POSTSTART, "poststart", NULL);
+	hs_script(&hs, K_POSTSTOP, "poststop", NULL);
+	TRY(it_create(t, cid, &hs.s));
+	TRY(pid = init_pid(t, cid));
+	TRY(it_start(t, cid));
+	TRY(it_ok(t, "DestroySandbox", &req.base, NULL, NULL));
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, all, 2));
+	TRY(check_state(t, &lg.l[1], cid, "stopped", pid));
+	rc = 0;
+out:
+	free_log(&lg);
+	return rc;
+}
+
+static const struct it_case cases[] = {
+    {"order_and_state", case_order},
+    {"prestart_fails_leaves_nothing", case_prestart_fails},
+    {"create_container_fails_leaves_nothing", case_create_container_fails},
+    {"timeout_kills_and_fails", case_timeout},
+    {"bad_hook_paths_refused", case_refused},
+    {"start_container_fails", case_start_container_fails},
+    {"post_failures_are_warnings", case_post_failures_warn},
+    {"post_hooks_do_not_block_the_agent", case_post_hooks_async},
+    {"guest_hooks", case_guest_hooks},
+    {NULL, NULL},
+};
+
+static int create_sandbox(int argc, char **argv)
+{
+	struct it t;
+	memset(&t, 0, sizeof(t));
+	t.c.fd = -1;
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s --create-sandbox ADDR SANDBOX_ID GUEST_HOOK_PATH\n",
+			argv[0]);
+		return 2;
+	}
+	t.addr = argv[2];
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	req.hostname = IT_HOSTNAME;
+	req.sandbox_id = argv[3];
+	req.guest_hook_path = "relative/hooks";
+	int rc = it_connect(&t, &t.c);
+	if (rc == 0)
+		rc = it_code(&t, "CreateSandbox", &req.base, PD_INVALID_ARGUMENT);
+	it_report(&t, "relative_guest_hook_path_refused", rc);
+	req.guest_hook_path = argv[4];
+	rc = rc < 0 ? -1 : it_ok(&t, "CreateSandbox", &req.base, NULL, NULL);
+	it_report(&t, "create_sandbox_with_guest_hooks", rc);
+	pd_client_close(&t.c);
+	return rc < 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct it t;
+	if (argc > 1 && strcmp(argv[1], "--create-sandbox") == 0)
+		return create_sandbox(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--destroy-sandbox") == 0) {
+		argv[1] = argv[0];
+		if (it_init(&t, argc - 1, argv + 1) < 0)
+			return 2;
+		it_report(&t, "destroy_sandbox_runs_poststop", case_destroy_sandbox(&t));
+		return it_finish(&t, "hooks");
+	}
+	if (it_init(&t, argc, argv) < 0)
+		return 2;
+	it_run_cases(&t, cases);
+	return it_finish(&t, "hooks");
+}
