@@ -194,8 +194,7 @@ pd_console_has_panic() {
 	grep -Eq 'Kernel panic|Attempted to kill init' "$PD_LOG" 2>/dev/null
 }
 
-# A check: the console log is there and shows no panic. (run.sh has its own copy,
-# check_console_clean, which can become a call to this.)
+# A check: the console log is there and shows no panic.
 pd_console_clean() {
 	if pd_console_has_panic; then
 		pd_console_text | grep -E -m 3 'Kernel panic|Attempted to kill init'
