@@ -191,8 +191,6 @@ check_poweroff() {
 }
 
 check_console_clean() { pd_console_clean; }
-	echo "no panic in $(wc -l <"$PD_LOG") console lines"
-}
 
 # NAME KIND FUNCTION — KIND: fatal (the rest cannot run without it), always, or -
 CHECKS=(
