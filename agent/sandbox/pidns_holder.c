@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,20 +23,25 @@
 #include "agent/signals.h"
 #include "init/mounts.h"
 
-#define HOLDER_NAME "pidns-holder"
-#define PF_EXITING  0x00000004 /* the kernel's task flag, /proc/<pid>/stat field 9 */ /* its comm: what `ps` in a container shows as pid 1 */
+#define HOLDER_NAME "pidns-holder" /* its comm: what `ps` in a container shows as pid 1 */
+#define PF_EXITING  0x00000004     /* the kernel's task flag, /proc/<pid>/stat field 9 */
+#define READY_WAIT_MS 5000         /* the holder's set-up is a few system calls */
 
-__attribute__((noreturn)) static void holder_main(void)
+/* ready_fd: written once the holder has its name and its signals blocked, so that no
+ * container can see (or signal) a half-made holder. */
+__attribute__((noreturn)) static void holder_main(int ready_fd)
 {
 	sigset_t set;
 	pd_signals_reset_for_child();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, HOLDER_NAME);
-	syscall(SYS_close_range, 0U, ~0U, 0U); /* hold none of the agent's sockets */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(1);
+	syscall(SYS_close_range, 0U, ~0U, 0U); /* hold none of the agent's sockets */
 	for (;;) {
 		if (sigwaitinfo(&set, NULL) == SIGTERM)
 			_exit(0);
@@ -89,6 +95,23 @@ static bool holder_alive(pid_t pid)
 	return state != 'Z' && state != 'X' && !(flags & PF_EXITING);
 }
 
+static int wait_ready(int fd, pid_t pid, struct pd_error *err)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char c;
+	int n;
+	while ((n = poll(&pfd, 1, READY_WAIT_MS)) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		return pd_error_set(err, PD_DEADLINE_EXCEEDED, 0,
+				    "the pid namespace holder (pid %d) was not ready within %d ms",
+				    (int)pid, READY_WAIT_MS);
+	if (n < 0 || read(fd, &c, 1) != 1)
+		return pd_error_set(err, PD_INTERNAL, 0,
+				    "the pid namespace holder (pid %d) died while starting", (int)pid);
+	return 0;
+}
+
 int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err)
 {
 	if (h->pid > 0 && holder_alive(h->pid))
@@ -96,15 +119,24 @@ int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err)
 	kill_and_unpin(h); /* a dying one: forgotten, reaped as an orphan */
 	if (pd_mkdir_p(PD_SANDBOX_NS_DIR, 0755, err) < 0)
 		return -1;
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return pd_error_errno(err, errno, "pipe for the pid namespace holder");
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
-	if (pid < 0)
-		return pd_error_errno(err, errno, "clone the pid namespace holder");
 	if (pid == 0)
-		holder_main();
+		holder_main(ready[1]);
+	int e = errno;
+	close(ready[1]);
+	if (pid < 0) {
+		close(ready[0]);
+		return pd_error_errno(err, e, "clone the pid namespace holder");
+	}
 	h->pid = pid;
 	pd_list_init(&h->watch.node);
 	pd_proc_watch_add(&h->watch, pid, on_holder_exit);
-	if (pd_sandbox_ns_bind(pid, "pid", err) < 0) {
+	int rc = wait_ready(ready[0], pid, err);
+	close(ready[0]);
+	if (rc < 0 || pd_sandbox_ns_bind(pid, "pid", err) < 0) {
 		kill_and_unpin(h); /* a restart that failed: still wanted */
 		return -1;
 	}
