@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/container/child.h"
@@ -150,7 +151,7 @@ static int died_in_setup(int st, struct pd_error *err)
 /* The child stopped before its rootfs for the runtime's hooks: run them, let it go on, and
  * wait for READY (its createContainer hooks run meanwhile). */
 static int hooks_then_ready(const struct pd_spawn_request *req, pid_t pid, int fd,
-			    struct pd_sync_msg *msg, struct pd_error *err)
+			    struct pd_sync_msg *msg, char *step, struct pd_error *err)
 {
 	if (!req->run_hooks)
 		return pd_error_set(err, PD_INTERNAL, 0, "unexpected hooks request from the child");
@@ -159,7 +160,19 @@ static int hooks_then_ready(const struct pd_spawn_request *req, pid_t pid, int f
 	struct pd_sync_msg resume = {.kind = PD_SYNC_RESUME, .code = (int32_t)pid};
 	if (pd_sync_send(fd, &resume, err) < 0)
 		return -1;
-	return pd_sync_recv(fd, req->timeout_ms + req->hooks_ms, msg, err);
+	return pd_sync_recv_step(fd, pd_spawn_bound_ms(req->deadline_ns,
+						       req->timeout_ms + req->hooks_ms),
+				 msg, step, err);
+}
+
+int pd_spawn_bound_ms(int64_t deadline_ns, int ms)
+{
+	if (!deadline_ns)
+		return ms;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t left = (deadline_ns - ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec)) / 1000000;
+	return left < 1 ? 1 : left < ms ? (int)left : ms;
 }
 
 int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct pd_error *err)
@@ -180,14 +193,16 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 		return -1;
 	}
 	struct pd_sync_msg msg;
+	char step[PD_SYNC_STEP_MAX] = "clone (before its first step)";
 	if (pd_userns_map_child(req, pid, sv[0], err) < 0) {
 		close(sv[0]);
 		kill_unpublished(pid);
 		return -1;
 	}
-	int rc = pd_sync_recv(sv[0], req->timeout_ms, &msg, err);
+	int rc = pd_sync_recv_step(sv[0], pd_spawn_bound_ms(req->deadline_ns, req->timeout_ms),
+				   &msg, step, err);
 	if (rc == 0 && msg.kind == PD_SYNC_HOOKS)
-		rc = hooks_then_ready(req, pid, sv[0], &msg, err);
+		rc = hooks_then_ready(req, pid, sv[0], &msg, step, err);
 	if (rc < 0 || msg.kind != PD_SYNC_READY) {
 		bool eof = rc == 0 && msg.kind == PD_SYNC_EOF;
 		if (rc == 0 && msg.kind == PD_SYNC_ERROR)
@@ -204,9 +219,10 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 int pd_spawn_start(struct pd_spawned *s, int timeout_ms, struct pd_error *err)
 {
 	struct pd_sync_msg msg = {.kind = PD_SYNC_START};
+	char step[PD_SYNC_STEP_MAX] = "exec";
 	int rc = pd_sync_send(s->sync_fd, &msg, err);
 	if (rc == 0)
-		rc = pd_sync_recv(s->sync_fd, timeout_ms, &msg, err);
+		rc = pd_sync_recv_step(s->sync_fd, timeout_ms, &msg, step, err);
 	if (rc == 0 && msg.kind == PD_SYNC_ERROR)
 		rc = pd_sync_to_error(&msg, err);
 	else if (rc == 0 && msg.kind != PD_SYNC_EOF)
