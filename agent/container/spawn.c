@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "agent/container/child.h"
+#include "agent/container/hooks.h"
 #include "agent/container/sync.h"
 #include "agent/container/userns.h"
+#include "agent/log.h"
 
 static unsigned long new_ns_flags(const struct pd_spawn_request *req)
 {
@@ -124,12 +126,22 @@ static pid_t clone_child(const struct pd_spawn_request *req, bool *into, struct 
 	return pid;
 }
 
-/* The pid was never published and the loop is not running: nothing else can reap it.
- * Returns its wait status (what it died of, if it died by itself). */
+/* The pid was never published: kill it and reap it here, so that a child that died by
+ * itself says what of. But not at any cost: a process that cannot die yet (frozen by a
+ * cgroup v1 freezer, in uninterruptible sleep on a stuck file system) would hold the
+ * agent's one loop for good, so after KILL_WAIT_MS it is left to the loop, which reaps every
+ * child, known or not. Returns its wait status, 0 if it was left. */
+#define KILL_WAIT_MS 2000
 static int kill_unpublished(pid_t pid)
 {
 	int st = 0;
+	struct pd_error err;
 	kill(pid, SIGKILL);
+	if (pd_hook_wait_exit(pid, KILL_WAIT_MS, &err) == 1) {
+		pd_warn("container process did not die within 2 s of SIGKILL; reaped later",
+			"pid=%d", (int)pid);
+		return 0;
+	}
 	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
 		;
 	return st;
@@ -193,7 +205,7 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 		return -1;
 	}
 	struct pd_sync_msg msg;
-	char step[PD_SYNC_STEP_MAX] = "clone (before its first step)";
+	char step[PD_SYNC_STEP_MAX] = "clone, entering the cgroup (before its first step)";
 	if (pd_userns_map_child(req, pid, sv[0], err) < 0) {
 		close(sv[0]);
 		kill_unpublished(pid);

@@ -10,6 +10,7 @@
  * memory cgroup reaching a parked GetOOMEvent. AGENT_PID 0 (an agent in a VM, the QEMU boot
  * test): only what the RPCs show (StatsContainer's limits, the state rules, the device rules
  * seen by a process), which works on cgroup v1 and v2 alike. */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -790,6 +791,70 @@ out:
 	return rc;
 }
 
+static int write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v) ? 0 : -1;
+}
+
+/* A container process that cannot even die: the container's v1 freezer cgroup frozen behind
+ * the agent's back, an ExecProcess's child joins it and stops there before its first step,
+ * and SIGKILL does not end a frozen task. The agent answers the call DEADLINE_EXCEEDED at
+ * its 3 s timeout, gives the kill 2 s, leaves the child to its reaper, and serves on. Before,
+ * it waited for that child for good (no answer, the whole agent stuck until a thaw). */
+static int case_exec_frozen(struct it *t)
+{
+	const char *cid = "cg-frozen";
+	struct it_spec s, e;
+	char dir[PATH_MAX], state[PATH_MAX + 32];
+	struct pd_client_reply r = {0};
+	struct pd_error err = {0};
+	uint32_t stream;
+	int rc = -1;
+	state[0] = '\0';
+	TRY(up(t, cid, &s, NULL, true));
+	if (access("/sys/fs/cgroup/freezer", F_OK) < 0) {
+		printf("# skip exec_into_frozen_cgroup: no v1 freezer on this host\n");
+		rc = 0;
+		goto out;
+	}
+	TRY(cg_dir(t, cid, "freezer", dir, sizeof(dir)));
+	snprintf(state, sizeof(state), "%s/freezer.state", dir);
+	EXPECT(write_str(state, "FROZEN") == 0, "%s: %s", state, strerror(errno));
+	it_spec_default(&e, t->rootfs);
+	it_spec_args(&e, "true", NULL);
+	Grpc__ExecProcessRequest req = GRPC__EXEC_PROCESS_REQUEST__INIT;
+	req.container_id = (char *)cid;
+	req.exec_id = "stuck";
+	req.process = &e.proc;
+	int64_t t0 = it_now_ms();
+	EXPECT(pd_client_send(&t->c, IT_SERVICE, "ExecProcess", &req.base, 3000000000LL, &stream,
+			      &err) == 0 &&
+		   pd_client_recv(&t->c, 20000, &r, &err) == 0,
+	       "ExecProcess: no answer: %s", err.msg);
+	int64_t took = it_now_ms() - t0;
+	EXPECT(r.stream_id == stream && r.code == PD_DEADLINE_EXCEEDED && strstr(r.message, "stuck at"),
+	       "ExecProcess answered %s: '%s', want DEADLINE_EXCEEDED naming a step",
+	       pd_code_name(r.code), r.message);
+	EXPECT(took >= 2500 && took < 9000, "answered after %lld ms, want 3000 to 5000",
+	       (long long)took);
+	t0 = it_now_ms();
+	TRY(it_sync(t, &t->c));
+	EXPECT(it_now_ms() - t0 < 2000, "Health.Check after it took %lld ms",
+	       (long long)(it_now_ms() - t0));
+	rc = 0;
+out:
+	if (state[0])
+		write_str(state, "THAWED"); /* the killed child dies now; the agent reaps it */
+	pd_client_reply_free(&r);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
 enum mode { BOTH, HOST_ONLY, VM_ONLY };
 
 struct mode_case {
@@ -809,6 +874,7 @@ static const struct mode_case cases[] = {
     {"get_oom_event_parks", case_oom_event_parks, BOTH},
     {"oom_kill_answers_get_oom_event", case_oom_event, HOST_ONLY},
     {"online_cpu_mem_cpusets", case_online_cpusets, HOST_ONLY},
+    {"exec_into_frozen_cgroup_answers", case_exec_frozen, HOST_ONLY},
     {"limits_seen_inside", case_limits_inside, VM_ONLY},
     {"oom_kill_inside_agent_survives", case_oom_inside, VM_ONLY},
     {"fork_bomb_stops_at_pids_limit", case_fork_bomb_inside, VM_ONLY},
