@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -46,11 +47,18 @@ int pd_sync_recv(int fd, int timeout_ms, struct pd_sync_msg *msg, struct pd_erro
 	return 0;
 }
 
-void pd_sync_step(int fd, const char *step)
+int pd_sync_step_fd = -1;
+
+void pd_sync_step(const char *fmt, ...)
 {
+	if (pd_sync_step_fd < 0)
+		return;
 	struct pd_sync_msg msg = {.kind = PD_SYNC_STEP};
-	snprintf(msg.msg, sizeof(msg.msg), "%s", step);
-	pd_sync_send(fd, &msg, NULL);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg.msg, PD_SYNC_STEP_MAX, fmt, ap);
+	va_end(ap);
+	pd_sync_send(pd_sync_step_fd, &msg, NULL);
 }
 
 static int64_t now_ms(void)
