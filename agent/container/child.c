@@ -126,14 +126,18 @@ static int set_up_init(const struct pd_spawn_request *req, int sync_fd, struct p
 {
 	const struct pd_container_config *cfg = req->cfg;
 	int user_fd = -1;
+	pd_sync_step("joining the namespaces given by path");
 	if (join_init_namespaces(cfg, err) < 0 || pd_userns_open_joined(cfg, &user_fd, err) < 0)
 		return -1;
 	if (cfg->hostname && cfg->ns[PD_NS_UTS].enabled && !cfg->ns[PD_NS_UTS].path &&
 	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		return pd_error_errno(err, errno, "sethostname %s", cfg->hostname);
+	pd_sync_step("sysctls");
 	if (pd_sysctls_apply(cfg->sysctls, cfg->n_sysctls, err) < 0 ||
-	    pd_child_hooks_create(cfg, sync_fd, err) < 0 ||
-	    pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
+	    pd_child_hooks_create(cfg, sync_fd, err) < 0)
+		return -1;
+	pd_sync_step("rootfs set-up: binding the rootfs");
+	if (pd_rootfs_setup(cfg, req->no_pivot, err) < 0)
 		return -1;
 	return pd_userns_enter_joined(user_fd, err);
 }
@@ -141,8 +145,11 @@ static int set_up_init(const struct pd_spawn_request *req, int sync_fd, struct p
 static int set_up(const struct pd_spawn_request *req, int sync_fd, struct pd_error *err)
 {
 	const struct pd_container_config *cfg = req->cfg;
+	if (!req->init)
+		pd_sync_step("joining the container's namespaces");
 	if (req->init ? set_up_init(req, sync_fd, err) < 0 : join_container(req, err) < 0)
 		return -1;
+	pd_sync_step("stdio, seccomp, process set-up (user, capabilities, rlimits)");
 	if (setup_stdio(req, err) < 0)
 		return -1;
 	if (cfg && cfg->seccomp && !req->proc->no_new_privileges &&
@@ -156,6 +163,7 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 	struct pd_error err;
 	pd_error_clear(&err);
 	pd_signals_reset_for_child();
+	pd_sync_step_fd = sync_fd;
 	/* Nothing of the agent's survives the exec, whatever its creator forgot. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (pd_userns_become_root(req, sync_fd, &err) < 0 || set_up(req, sync_fd, &err) < 0)

@@ -43,6 +43,7 @@ int pd_child_hooks_create(const struct pd_container_config *cfg, int sync_fd, st
 	if (msg.kind != PD_SYNC_RESUME)
 		_exit(127); /* the runtime's hooks failed: the agent abandoned us */
 	agent_side_pid = (pid_t)msg.code;
+	pd_sync_step("createContainer hooks");
 	return run(cfg, PD_HOOK_CREATE_CONTAINER, "creating", err);
 }
 

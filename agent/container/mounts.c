@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent/container/rootfs_steps.h"
+#include "agent/container/sync.h"
 #include "agent/container/validate.h"
 
 #define BIND_FLAGS     (MS_BIND | MS_REC)
@@ -202,8 +203,13 @@ static int mount_one(int root, const struct pd_mount *m, struct pd_error *err)
 
 int pd_rootfs_mount_all(int root, const struct pd_container_config *cfg, struct pd_error *err)
 {
-	for (size_t i = 0; i < cfg->n_mounts; i++)
-		if (mount_one(root, &cfg->mounts[i], err) < 0)
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct pd_mount *m = &cfg->mounts[i];
+		pd_sync_step("rootfs set-up: mount %zu of %zu, %.40s on %.40s", i + 1, cfg->n_mounts,
+			     m->bind ? "bind" : m->type ? m->type : "?",
+			     m->destination ? m->destination : "?");
+		if (mount_one(root, m, err) < 0)
 			return -1;
+	}
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "agent/container/rootfs.h"
 #include "agent/container/rootfs_steps.h"
+#include "agent/container/sync.h"
 #include "agent/container/validate.h"
 #include "agent/log.h"
 
@@ -135,8 +136,10 @@ int pd_rootfs_setup(const struct pd_container_config *cfg, bool no_pivot, struct
 	if (root < 0)
 		return -1;
 	int rc = prepare(root, cfg, err);
-	if (rc == 0)
+	if (rc == 0) {
+		pd_sync_step("rootfs set-up: %s", no_pivot ? "chroot" : "pivot_root");
 		rc = pd_rootfs_enter(root, no_pivot, err);
+	}
 	close(root);
 	if (rc == 0)
 		rc = root_propagation(cfg, err);

@@ -13,11 +13,14 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/container/child.h"
+#include "agent/container/hooks.h"
 #include "agent/container/sync.h"
 #include "agent/container/userns.h"
+#include "agent/log.h"
 
 static unsigned long new_ns_flags(const struct pd_spawn_request *req)
 {
@@ -123,12 +126,22 @@ static pid_t clone_child(const struct pd_spawn_request *req, bool *into, struct 
 	return pid;
 }
 
-/* The pid was never published and the loop is not running: nothing else can reap it.
- * Returns its wait status (what it died of, if it died by itself). */
+/* The pid was never published: kill it and reap it here, so that a child that died by
+ * itself says what of. But not at any cost: a process that cannot die yet (frozen by a
+ * cgroup v1 freezer, in uninterruptible sleep on a stuck file system) would hold the
+ * agent's one loop for good, so after KILL_WAIT_MS it is left to the loop, which reaps every
+ * child, known or not. Returns its wait status, 0 if it was left. */
+#define KILL_WAIT_MS 2000
 static int kill_unpublished(pid_t pid)
 {
 	int st = 0;
+	struct pd_error err;
 	kill(pid, SIGKILL);
+	if (pd_hook_wait_exit(pid, KILL_WAIT_MS, &err) == 1) {
+		pd_warn("container process did not die within 2 s of SIGKILL; reaped later",
+			"pid=%d", (int)pid);
+		return 0;
+	}
 	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
 		;
 	return st;
@@ -150,7 +163,7 @@ static int died_in_setup(int st, struct pd_error *err)
 /* The child stopped before its rootfs for the runtime's hooks: run them, let it go on, and
  * wait for READY (its createContainer hooks run meanwhile). */
 static int hooks_then_ready(const struct pd_spawn_request *req, pid_t pid, int fd,
-			    struct pd_sync_msg *msg, struct pd_error *err)
+			    struct pd_sync_msg *msg, char *step, struct pd_error *err)
 {
 	if (!req->run_hooks)
 		return pd_error_set(err, PD_INTERNAL, 0, "unexpected hooks request from the child");
@@ -159,7 +172,19 @@ static int hooks_then_ready(const struct pd_spawn_request *req, pid_t pid, int f
 	struct pd_sync_msg resume = {.kind = PD_SYNC_RESUME, .code = (int32_t)pid};
 	if (pd_sync_send(fd, &resume, err) < 0)
 		return -1;
-	return pd_sync_recv(fd, req->timeout_ms + req->hooks_ms, msg, err);
+	return pd_sync_recv_step(fd, pd_spawn_bound_ms(req->deadline_ns,
+						       req->timeout_ms + req->hooks_ms),
+				 msg, step, err);
+}
+
+int pd_spawn_bound_ms(int64_t deadline_ns, int ms)
+{
+	if (!deadline_ns)
+		return ms;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t left = (deadline_ns - ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec)) / 1000000;
+	return left < 1 ? 1 : left < ms ? (int)left : ms;
 }
 
 int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct pd_error *err)
@@ -180,14 +205,16 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 		return -1;
 	}
 	struct pd_sync_msg msg;
+	char step[PD_SYNC_STEP_MAX] = "clone, entering the cgroup (before its first step)";
 	if (pd_userns_map_child(req, pid, sv[0], err) < 0) {
 		close(sv[0]);
 		kill_unpublished(pid);
 		return -1;
 	}
-	int rc = pd_sync_recv(sv[0], req->timeout_ms, &msg, err);
+	int rc = pd_sync_recv_step(sv[0], pd_spawn_bound_ms(req->deadline_ns, req->timeout_ms),
+				   &msg, step, err);
 	if (rc == 0 && msg.kind == PD_SYNC_HOOKS)
-		rc = hooks_then_ready(req, pid, sv[0], &msg, err);
+		rc = hooks_then_ready(req, pid, sv[0], &msg, step, err);
 	if (rc < 0 || msg.kind != PD_SYNC_READY) {
 		bool eof = rc == 0 && msg.kind == PD_SYNC_EOF;
 		if (rc == 0 && msg.kind == PD_SYNC_ERROR)
@@ -204,9 +231,10 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 int pd_spawn_start(struct pd_spawned *s, int timeout_ms, struct pd_error *err)
 {
 	struct pd_sync_msg msg = {.kind = PD_SYNC_START};
+	char step[PD_SYNC_STEP_MAX] = "exec";
 	int rc = pd_sync_send(s->sync_fd, &msg, err);
 	if (rc == 0)
-		rc = pd_sync_recv(s->sync_fd, timeout_ms, &msg, err);
+		rc = pd_sync_recv_step(s->sync_fd, timeout_ms, &msg, step, err);
 	if (rc == 0 && msg.kind == PD_SYNC_ERROR)
 		rc = pd_sync_to_error(&msg, err);
 	else if (rc == 0 && msg.kind != PD_SYNC_EOF)

@@ -9,6 +9,7 @@
 #define PD_CONTAINER_SPAWN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "agent/cgroup/cgroup.h"
@@ -24,6 +25,8 @@ struct pd_spawn_request {
 	int stdio[3];                          /* the child's 0, 1, 2; -1 = /dev/null */
 	bool no_pivot;                         /* "/" is an initramfs */
 	int timeout_ms;                        /* for the child to report ready */
+	int64_t deadline_ns; /* the RPC's (CLOCK_MONOTONIC), 0 = none: the agent's one loop
+			      * waits for the child no longer than its caller does */
 	struct pd_cgroup *cgroup;              /* the container's cgroup, NULL = none: the
 						* child is in it before it runs (v2: clone3
 						* CLONE_INTO_CGROUP; v1: it enters first) */
@@ -43,6 +46,9 @@ struct pd_spawned {
 /* Clone and set up the child; returns when it is ready to exec (or failed: then it has
  * been killed and reaped... by the process table, since the caller registers the pid). */
 int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct pd_error *err);
+
+/* ms, shortened to what is left before deadline_ns (0 = none), at least 1. */
+int pd_spawn_bound_ms(int64_t deadline_ns, int ms);
 
 /* Tell a ready child to exec and wait for the outcome. */
 int pd_spawn_start(struct pd_spawned *s, int timeout_ms, struct pd_error *err);

@@ -2,8 +2,11 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 int pd_sync_send(int fd, const struct pd_sync_msg *msg, struct pd_error *err)
 {
@@ -42,6 +45,47 @@ int pd_sync_recv(int fd, int timeout_ms, struct pd_sync_msg *msg, struct pd_erro
 		return pd_error_errno(err, n < 0 ? errno : EPROTO, "sync receive");
 	msg->msg[sizeof(msg->msg) - 1] = '\0';
 	return 0;
+}
+
+int pd_sync_step_fd = -1;
+
+void pd_sync_step(const char *fmt, ...)
+{
+	if (pd_sync_step_fd < 0)
+		return;
+	struct pd_sync_msg msg = {.kind = PD_SYNC_STEP};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg.msg, PD_SYNC_STEP_MAX, fmt, ap);
+	va_end(ap);
+	pd_sync_send(pd_sync_step_fd, &msg, NULL);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pd_sync_recv_step(int fd, int timeout_ms, struct pd_sync_msg *msg, char *step,
+		      struct pd_error *err)
+{
+	int64_t end = now_ms() + timeout_ms;
+	for (;;) {
+		int64_t left = end - now_ms();
+		if (pd_sync_recv(fd, left > 0 ? (int)left : 0, msg, err) < 0) {
+			if (err->code == PD_DEADLINE_EXCEEDED)
+				pd_error_set(err, PD_DEADLINE_EXCEEDED, ETIMEDOUT,
+					     "container set-up did not finish within %d ms, "
+					     "stuck at: %s",
+					     timeout_ms, step);
+			return -1;
+		}
+		if (msg->kind != PD_SYNC_STEP)
+			return 0;
+		snprintf(step, PD_SYNC_STEP_MAX, "%s", msg->msg);
+	}
 }
 
 int pd_sync_to_error(const struct pd_sync_msg *msg, struct pd_error *err)

@@ -138,7 +138,10 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 		pd_arena_free(&cfg.arena);
 		return pd_error_wrap(err, "create container %s", req->container_id);
 	}
-	if (pd_container_create(sb, exec_id, &cfg, cg, &ctr, err) < 0) {
+	sb->call_deadline_ns = call->deadline_ns;
+	rc = pd_container_create(sb, exec_id, &cfg, cg, &ctr, err);
+	sb->call_deadline_ns = 0;
+	if (rc < 0) {
 		pd_rpc_cgroups_create_failed(req->container_id);
 		pd_storage_release_list(sb, mps, n_mps);
 		return pd_error_wrap(err, "create container %s", req->container_id);
@@ -174,7 +177,12 @@ static int rpc_start_container(struct pd_call *call, const ProtobufCMessage *msg
 {
 	const Grpc__StartContainerRequest *req = (const void *)msg;
 	struct pd_container *ctr = pd_rpc_find_container(call, req->container_id, err);
-	if (!ctr || pd_container_start(ctr, err) < 0)
+	if (!ctr)
+		return -1;
+	ctr->sb->call_deadline_ns = call->deadline_ns;
+	int rc = pd_container_start(ctr, err);
+	ctr->sb->call_deadline_ns = 0;
+	if (rc < 0)
 		return -1;
 	pd_info("container started", "cid=%s pid=%d", ctr->id, (int)ctr->init->pid);
 	/* The poststart hooks run before the answer (runtime-spec). */

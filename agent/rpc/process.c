@@ -32,7 +32,10 @@ static int rpc_exec_process(struct pd_call *call, const ProtobufCMessage *msg,
 		pd_arena_free(&arena);
 		return -1;
 	}
-	if (pd_container_exec(ctr, req->exec_id, &arena, proc, err) < 0)
+	ctr->sb->call_deadline_ns = call->deadline_ns;
+	int rc = pd_container_exec(ctr, req->exec_id, &arena, proc, err);
+	ctr->sb->call_deadline_ns = 0;
+	if (rc < 0)
 		return -1;
 	pd_info("process started", "cid=%s eid=%s", ctr->id, req->exec_id);
 	pd_call_reply(call, NULL);

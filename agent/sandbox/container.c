@@ -113,6 +113,7 @@ static int task_spawn(struct pd_task *t, struct pd_spawn_request *req, struct pd
 	for (int i = 0; i < 3; i++)
 		req->stdio[i] = t->io.child[i];
 	req->timeout_ms = t->ctr->sb->spawn_timeout_ms;
+	req->deadline_ns = t->ctr->sb->call_deadline_ns;
 	req->no_pivot = t->ctr->sb->no_pivot;
 	int rc = pd_spawn(req, &t->spawned, err);
 	pd_stdio_close_child(&t->io);
@@ -271,8 +272,10 @@ int pd_container_start(struct pd_container *ctr, struct pd_error *err)
 	if (ctr->status != PD_CTR_CREATED || ctr->init->exited)
 		return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
 				    "container %s is not in the created state", ctr->id);
-	int timeout = ctr->sb->spawn_timeout_ms +
-		      pd_hooks_budget_ms(ctr->cfg.hooks, PD_HOOK_START_CONTAINER);
+	int timeout = pd_spawn_bound_ms(ctr->sb->call_deadline_ns,
+					ctr->sb->spawn_timeout_ms +
+					    pd_hooks_budget_ms(ctr->cfg.hooks,
+							       PD_HOOK_START_CONTAINER));
 	if (pd_spawn_start(&ctr->init->spawned, timeout, err) < 0)
 		return pd_error_wrap(err, "start container %s", ctr->id);
 	ctr->status = PD_CTR_RUNNING;

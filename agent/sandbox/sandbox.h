@@ -93,6 +93,10 @@ struct pd_sandbox {
 	/* Set by the RPC layer: a process was reaped (answer WaitProcess, finish removals). */
 	void (*on_task_exit)(struct pd_task *t);
 	int spawn_timeout_ms;
+	/* The deadline of the RPC being served (CLOCK_MONOTONIC, 0 = none), set by the RPC
+	 * layer around the calls that wait for a container process's set-up: the one loop is
+	 * held no longer than the host waits for the answer. */
+	int64_t call_deadline_ns;
 };
 
 void pd_sandbox_init(struct pd_sandbox *sb, struct pd_loop *loop, unsigned pipe_size);

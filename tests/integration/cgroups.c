@@ -10,6 +10,7 @@
  * memory cgroup reaching a parked GetOOMEvent. AGENT_PID 0 (an agent in a VM, the QEMU boot
  * test): only what the RPCs show (StatsContainer's limits, the state rules, the device rules
  * seen by a process), which works on cgroup v1 and v2 alike. */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -431,6 +432,49 @@ static int case_oom_event_parks(struct it *t)
 	return code < 0 ? -1 : it_why(t, "GetOOMEvent answered %s: %s", pd_code_name(code), t->msg);
 }
 
+/* Send GetOOMEvent on c2 and see it parked: a Health.Check sent after it on the same
+ * connection is answered first (calls of one connection are dispatched in order). An OOM
+ * event left queued by an earlier case (on v1 every signal of the eventfd is one event, and
+ * one kill can signal more than once) answers it at once instead: that one is drained with a
+ * note and the call sent again. Without this a queued event's answer was taken by it_sync as
+ * a late reply and dropped, and the case then waited for an answer that had already come. */
+static int park_oom_call(struct it *t, struct pd_client *c2, uint32_t *stream)
+{
+	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
+	Grpc__CheckRequest check = GRPC__CHECK_REQUEST__INIT;
+	struct pd_client_reply r;
+	struct pd_error e = {0};
+	uint32_t sync;
+	for (int i = 0; i < 8; i++) {
+		if (pd_client_send(c2, IT_SERVICE, "GetOOMEvent", &req.base, 0, stream, &e) < 0 ||
+		    pd_client_send(c2, "grpc.Health", "Check", &check.base, 0, &sync, &e) < 0)
+			return it_why(t, "send GetOOMEvent + Check: %s", e.msg);
+		if (pd_client_recv(c2, IT_CALL_MS, &r, &e) < 0)
+			return it_why(t, "GetOOMEvent + Check: no answer: %s", e.msg);
+		uint32_t first = r.stream_id;
+		int code = r.code;
+		Grpc__OOMEvent *ev =
+		    code ? NULL : grpc__oomevent__unpack(NULL, r.payload_len, r.payload);
+		char got[160];
+		snprintf(got, sizeof(got), "%s", ev ? ev->container_id : r.message);
+		if (ev)
+			grpc__oomevent__free_unpacked(ev, NULL);
+		pd_client_reply_free(&r);
+		if (first == sync)
+			return 0; /* parked */
+		if (code != 0)
+			return it_why(t, "GetOOMEvent answered at once: %s: %s", pd_code_name(code),
+				      got);
+		printf("# note: GetOOMEvent answered at once by a queued OOM event of '%s'; "
+		       "asking again\n",
+		       got);
+		if (pd_client_recv(c2, IT_CALL_MS, &r, &e) < 0)
+			return it_why(t, "Health.Check: no answer: %s", e.msg);
+		pd_client_reply_free(&r);
+	}
+	return it_why(t, "GetOOMEvent still answered at once after 8 calls");
+}
+
 /* A process of ours joins the container's memory cgroup and allocates past its limit:
  * the kernel OOM-kills it in that cgroup, and the parked GetOOMEvent names the container. */
 static void hog_in(const char *procs)
@@ -461,12 +505,9 @@ static int case_oom_event(struct it *t)
 	TRY(up(t, cid, &s, &r.r, true));
 	TRY(cg_dir(t, cid, "memory", dir, sizeof(dir)));
 	TRY(it_connect(t, &c2));
-	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
 	uint32_t stream;
 	struct pd_error e = {0};
-	EXPECT(pd_client_send(&c2, IT_SERVICE, "GetOOMEvent", &req.base, 0, &stream, &e) == 0,
-	       "send GetOOMEvent: %s", e.msg);
-	TRY(it_sync(t, &c2));
+	TRY(park_oom_call(t, &c2, &stream));
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 	fflush(NULL);
 	pid_t pid = fork();
@@ -730,24 +771,71 @@ static int case_destroy_sandbox(struct it *t)
 	EXPECT(code == 0 || (code == PD_FAILED_PRECONDITION && strstr(t->msg, "has no cgroup")),
 	       "PauseContainer: %s: %s", pd_code_name(code), t->msg);
 	TRY(it_connect(t, &c2));
-	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
 	uint32_t stream;
 	struct pd_error e = {0};
-	EXPECT(pd_client_send(&c2, IT_SERVICE, "GetOOMEvent", &req.base, 0, &stream, &e) == 0,
-	       "send GetOOMEvent: %s", e.msg);
-	TRY(it_sync(t, &c2));
+	TRY(park_oom_call(t, &c2, &stream));
 	Grpc__DestroySandboxRequest d = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
 	TRY(it_ok(t, "DestroySandbox", &d.base, NULL, NULL));
 	struct pd_client_reply reply;
 	EXPECT(pd_client_recv(&c2, 10000, &reply, &e) == 0, "GetOOMEvent not answered: %s", e.msg);
 	code = reply.code;
 	pd_client_reply_free(&reply);
-	EXPECT(code == PD_INTERNAL, "GetOOMEvent answered %s, want INTERNAL", pd_code_name(code));
+	EXPECT(code == PD_INTERNAL && reply.stream_id == stream,
+	       "GetOOMEvent (stream %u) answered %s on stream %u, want INTERNAL", stream,
+	       pd_code_name(code), reply.stream_id);
 	if (host_mode(t))
 		EXPECT(dir[0] && access(dir, F_OK) < 0, "%s is left after DestroySandbox", dir);
 	rc = 0;
 out:
 	pd_client_close(&c2);
+	return rc;
+}
+
+static int write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v) ? 0 : -1;
+}
+
+/* A container process that cannot even die: the container's v1 freezer cgroup frozen behind
+ * the agent's back, an ExecProcess's child joins it and stops there before its first step,
+ * and SIGKILL does not end a frozen task. The agent answers the call DEADLINE_EXCEEDED at
+ * its 3 s timeout, gives the kill 2 s, leaves the child to its reaper, and serves on. Before,
+ * it waited for that child for good (no answer, the whole agent stuck until a thaw). */
+static int case_exec_frozen(struct it *t)
+{
+	const char *cid = "cg-frozen";
+	struct it_spec s, e;
+	char dir[PATH_MAX], state[PATH_MAX + 32];
+	int rc = -1;
+	state[0] = '\0';
+	TRY(up(t, cid, &s, NULL, true));
+	if (access("/sys/fs/cgroup/freezer", F_OK) < 0) {
+		printf("# skip exec_into_frozen_cgroup: no v1 freezer on this host\n");
+		rc = 0;
+		goto out;
+	}
+	TRY(cg_dir(t, cid, "freezer", dir, sizeof(dir)));
+	snprintf(state, sizeof(state), "%s/freezer.state", dir);
+	EXPECT(write_str(state, "FROZEN") == 0, "%s: %s", state, strerror(errno));
+	it_spec_default(&e, t->rootfs);
+	it_spec_args(&e, "true", NULL);
+	Grpc__ExecProcessRequest req = GRPC__EXEC_PROCESS_REQUEST__INIT;
+	req.container_id = (char *)cid;
+	req.exec_id = "stuck";
+	req.process = &e.proc;
+	/* 3 s, then 2 s for the kill, which a frozen task ignores */
+	TRY(it_call_past_deadline(t, "ExecProcess", &req.base, "stuck at: clone, entering the cgroup",
+				  9000));
+	rc = 0;
+out:
+	if (state[0])
+		write_str(state, "THAWED"); /* the killed child dies now; the agent reaps it */
+	it_cleanup(t, cid, &rc);
 	return rc;
 }
 
@@ -770,6 +858,7 @@ static const struct mode_case cases[] = {
     {"get_oom_event_parks", case_oom_event_parks, BOTH},
     {"oom_kill_answers_get_oom_event", case_oom_event, HOST_ONLY},
     {"online_cpu_mem_cpusets", case_online_cpusets, HOST_ONLY},
+    {"exec_into_frozen_cgroup_answers", case_exec_frozen, HOST_ONLY},
     {"limits_seen_inside", case_limits_inside, VM_ONLY},
     {"oom_kill_inside_agent_survives", case_oom_inside, VM_ONLY},
     {"fork_bomb_stops_at_pids_limit", case_fork_bomb_inside, VM_ONLY},

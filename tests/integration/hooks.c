@@ -400,6 +400,38 @@ static int case_timeout(struct it *t)
 	return create_fails(t, cid, &hs, PD_DEADLINE_EXCEEDED, "timed out after 1 s", ran, 1);
 }
 
+/* A container process stuck in its set-up (here: a createContainer hook that sleeps 30 s
+ * under a 20 s hook timeout) holds the agent's one loop only as long as the host waits:
+ * CreateContainer sent with a 3 s timeout is answered DEADLINE_EXCEEDED about then, naming
+ * the step, the agent answers at once afterwards, and nothing is left (the child, pid 1 of
+ * its pid namespace, takes the hook with it). Before, the agent waited up to 60 s + 20 s. */
+static int case_setup_deadline(struct it *t)
+{
+	const char *cid = "hooks-stuck";
+	static const char *const ran[] = {"createContainer"};
+	struct hook_spec hs;
+	struct it_snap before;
+	struct hook_log lg = {0};
+	Grpc__CreateContainerRequest req;
+	int rc = -1;
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_CREATE_CONTAINER, hs.script, 20, hs.script, hs.log, "createContainer",
+	       "sleep", NULL);
+	it_snap_take(t, &before);
+	it_create_req(&req, cid, &hs.s);
+	TRY(it_call_past_deadline(t, "CreateContainer", &req.base,
+				  "stuck at: createContainer hooks", 8000));
+	TRY(it_snap_same(t, &before, "a CreateContainer past its deadline"));
+	EXPECT(it_remove_code(t, cid) == PD_NOT_FOUND, "RemoveContainer after it: %s",
+	       pd_code_name(t->code));
+	TRY(read_log(t, hs.log, &lg));
+	TRY(check_kinds(t, &lg, ran, 1));
+	rc = 0;
+out:
+	free_log(&lg);
+	return rc;
+}
+
 /* Hook binaries that must be refused before anything is created. */
 static int case_refused(struct it *t)
 {
@@ -614,6 +646,7 @@ static const struct it_case cases[] = {
     {"prestart_fails_leaves_nothing", case_prestart_fails},
     {"create_container_fails_leaves_nothing", case_create_container_fails},
     {"timeout_kills_and_fails", case_timeout},
+    {"setup_past_call_deadline_answers_and_serves", case_setup_deadline},
     {"bad_hook_paths_refused", case_refused},
     {"start_container_fails", case_start_container_fails},
     {"post_failures_are_warnings", case_post_failures_warn},

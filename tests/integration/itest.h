@@ -233,6 +233,39 @@ static inline int it_sync(struct it *t, struct pd_client *c)
 	return code;
 }
 
+/* A call whose work cannot finish (a container process stuck in its set-up): sent with a
+ * 3 s timeout on the wire and read for 20 s, it must be answered DEADLINE_EXCEEDED with
+ * `stuck` in the message, 2.5 s to max_ms after it was sent, and the agent must answer
+ * Health.Check at once afterwards (its one loop is free again). */
+static inline int it_call_past_deadline(struct it *t, const char *method,
+					const ProtobufCMessage *req, const char *stuck, int max_ms)
+{
+	struct pd_client_reply r = {0};
+	struct pd_error e = {0};
+	uint32_t stream;
+	int64_t t0 = it_now_ms();
+	if (pd_client_send(&t->c, IT_SERVICE, method, req, 3000000000LL, &stream, &e) < 0 ||
+	    pd_client_recv(&t->c, 20000, &r, &e) < 0)
+		return it_why(t, "%s: no answer: %s", method, e.msg);
+	int64_t took = it_now_ms() - t0;
+	int code = r.code;
+	snprintf(t->msg, sizeof(t->msg), "%s", r.message);
+	pd_client_reply_free(&r);
+	if (r.stream_id != stream || code != PD_DEADLINE_EXCEEDED || !strstr(t->msg, stuck))
+		return it_why(t, "%s answered %s: '%s', want DEADLINE_EXCEEDED naming '%s'",
+			      method, pd_code_name(code), t->msg, stuck);
+	if (took < 2500 || took > max_ms)
+		return it_why(t, "%s answered after %lld ms, want 3000 to %d", method,
+			      (long long)took, max_ms);
+	t0 = it_now_ms();
+	if (it_sync(t, &t->c) < 0)
+		return -1;
+	if (it_now_ms() - t0 > 2000)
+		return it_why(t, "Health.Check after %s took %lld ms", method,
+			      (long long)(it_now_ms() - t0));
+	return 0;
+}
+
 /* ---- OCI specs -------------------------------------------------------------------------- */
 
 #define IT_MAX_ITEMS 32
