@@ -163,7 +163,6 @@ void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
 	struct pd_error err;
 	pd_error_clear(&err);
 	pd_signals_reset_for_child();
-	pd_sync_step_fd = sync_fd;
 	/* Nothing of the agent's survives the exec, whatever its creator forgot. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (pd_userns_become_root(req, sync_fd, &err) < 0 || set_up(req, sync_fd, &err) < 0)

@@ -163,7 +163,7 @@ static int died_in_setup(int st, struct pd_error *err)
 /* The child stopped before its rootfs for the runtime's hooks: run them, let it go on, and
  * wait for READY (its createContainer hooks run meanwhile). */
 static int hooks_then_ready(const struct pd_spawn_request *req, pid_t pid, int fd,
-			    struct pd_sync_msg *msg, char *step, struct pd_error *err)
+			    struct pd_sync_msg *msg, const char *steps, struct pd_error *err)
 {
 	if (!req->run_hooks)
 		return pd_error_set(err, PD_INTERNAL, 0, "unexpected hooks request from the child");
@@ -174,7 +174,7 @@ static int hooks_then_ready(const struct pd_spawn_request *req, pid_t pid, int f
 		return -1;
 	return pd_sync_recv_step(fd, pd_spawn_bound_ms(req->deadline_ns,
 						       req->timeout_ms + req->hooks_ms),
-				 msg, step, err);
+				 msg, steps, err);
 }
 
 int pd_spawn_bound_ms(int64_t deadline_ns, int ms)
@@ -187,39 +187,45 @@ int pd_spawn_bound_ms(int64_t deadline_ns, int ms)
 	return left < 1 ? 1 : left < ms ? (int)left : ms;
 }
 
+/* After the clone: the id maps, then the messages up to READY (the runtime hooks between). */
+static int wait_ready(const struct pd_spawn_request *req, pid_t pid, int fd, const char *steps,
+		      struct pd_sync_msg *msg, struct pd_error *err)
+{
+	if (pd_userns_map_child(req, pid, fd, err) < 0)
+		return -1;
+	int rc = pd_sync_recv_step(fd, pd_spawn_bound_ms(req->deadline_ns, req->timeout_ms), msg,
+				   steps, err);
+	if (rc == 0 && msg->kind == PD_SYNC_HOOKS)
+		rc = hooks_then_ready(req, pid, fd, msg, steps, err);
+	return rc;
+}
+
 int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct pd_error *err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return pd_error_errno(err, errno, "socketpair");
 	bool into = false;
+	char *steps = pd_sync_steps_map("clone, entering the cgroup (before its first step)");
+	pd_sync_step_page = steps; /* for the child's copy; the agent's goes back to NULL */
 	pid_t pid = pd_userns_chown_stdio(req, err) < 0 ? -1 : clone_child(req, &into, err);
 	if (pid == 0) {
 		close(sv[0]);
 		enter_cgroup(req, into, sv[1]);
 		pd_child_main(req, sv[1]); /* never returns */
 	}
+	pd_sync_step_page = NULL;
 	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		return -1;
-	}
-	struct pd_sync_msg msg;
-	char step[PD_SYNC_STEP_MAX] = "clone, entering the cgroup (before its first step)";
-	if (pd_userns_map_child(req, pid, sv[0], err) < 0) {
-		close(sv[0]);
-		kill_unpublished(pid);
-		return -1;
-	}
-	int rc = pd_sync_recv_step(sv[0], pd_spawn_bound_ms(req->deadline_ns, req->timeout_ms),
-				   &msg, step, err);
-	if (rc == 0 && msg.kind == PD_SYNC_HOOKS)
-		rc = hooks_then_ready(req, pid, sv[0], &msg, step, err);
+	struct pd_sync_msg msg = {.kind = PD_SYNC_EOF};
+	int rc = pid < 0 ? -1 : wait_ready(req, pid, sv[0], steps, &msg, err);
+	pd_sync_steps_unmap(steps);
 	if (rc < 0 || msg.kind != PD_SYNC_READY) {
 		bool eof = rc == 0 && msg.kind == PD_SYNC_EOF;
 		if (rc == 0 && msg.kind == PD_SYNC_ERROR)
 			pd_sync_to_error(&msg, err);
 		close(sv[0]);
+		if (pid < 0)
+			return -1;
 		int st = kill_unpublished(pid);
 		return eof ? died_in_setup(st, err) : -1;
 	}
@@ -231,10 +237,10 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 int pd_spawn_start(struct pd_spawned *s, int timeout_ms, struct pd_error *err)
 {
 	struct pd_sync_msg msg = {.kind = PD_SYNC_START};
-	char step[PD_SYNC_STEP_MAX] = "exec";
+
 	int rc = pd_sync_send(s->sync_fd, &msg, err);
 	if (rc == 0)
-		rc = pd_sync_recv_step(s->sync_fd, timeout_ms, &msg, step, err);
+		rc = pd_sync_recv_step(s->sync_fd, timeout_ms, &msg, "exec", err);
 	if (rc == 0 && msg.kind == PD_SYNC_ERROR)
 		rc = pd_sync_to_error(&msg, err);
 	else if (rc == 0 && msg.kind != PD_SYNC_EOF)

@@ -5,8 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
-#include <time.h>
 
 int pd_sync_send(int fd, const struct pd_sync_msg *msg, struct pd_error *err)
 {
@@ -47,45 +47,51 @@ int pd_sync_recv(int fd, int timeout_ms, struct pd_sync_msg *msg, struct pd_erro
 	return 0;
 }
 
-int pd_sync_step_fd = -1;
+char *pd_sync_step_page;
 
 void pd_sync_step(const char *fmt, ...)
 {
-	if (pd_sync_step_fd < 0)
+	if (!pd_sync_step_page)
 		return;
-	struct pd_sync_msg msg = {.kind = PD_SYNC_STEP};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg.msg, PD_SYNC_STEP_MAX, fmt, ap);
+	vsnprintf(pd_sync_step_page, PD_SYNC_STEP_MAX, fmt, ap);
 	va_end(ap);
-	pd_sync_send(pd_sync_step_fd, &msg, NULL);
 }
 
-static int64_t now_ms(void)
+char *pd_sync_steps_map(const char *first)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	char *page = mmap(NULL, PD_SYNC_STEP_MAX, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return NULL;
+	snprintf(page, PD_SYNC_STEP_MAX, "%s", first);
+	return page;
 }
 
-int pd_sync_recv_step(int fd, int timeout_ms, struct pd_sync_msg *msg, char *step,
+void pd_sync_steps_unmap(char *page)
+{
+	if (page)
+		munmap(page, PD_SYNC_STEP_MAX);
+}
+
+int pd_sync_recv_step(int fd, int timeout_ms, struct pd_sync_msg *msg, const char *steps,
 		      struct pd_error *err)
 {
-	int64_t end = now_ms() + timeout_ms;
-	for (;;) {
-		int64_t left = end - now_ms();
-		if (pd_sync_recv(fd, left > 0 ? (int)left : 0, msg, err) < 0) {
-			if (err->code == PD_DEADLINE_EXCEEDED)
-				pd_error_set(err, PD_DEADLINE_EXCEEDED, ETIMEDOUT,
-					     "container set-up did not finish within %d ms, "
-					     "stuck at: %s",
-					     timeout_ms, step);
-			return -1;
-		}
-		if (msg->kind != PD_SYNC_STEP)
-			return 0;
-		snprintf(step, PD_SYNC_STEP_MAX, "%s", msg->msg);
+	if (pd_sync_recv(fd, timeout_ms, msg, err) == 0)
+		return 0;
+	if (err->code == PD_DEADLINE_EXCEEDED) {
+		char step[PD_SYNC_STEP_MAX];
+		const char *from = steps ? steps : "(unknown)";
+		/* The child may be writing it right now: a bounded copy, then terminate. */
+		size_t n = strnlen(from, PD_SYNC_STEP_MAX - 1);
+		memcpy(step, from, n);
+		step[n] = '\0';
+		pd_error_set(err, PD_DEADLINE_EXCEEDED, ETIMEDOUT,
+			     "container set-up did not finish within %d ms, stuck at: %s",
+			     timeout_ms, step);
 	}
+	return -1;
 }
 
 int pd_sync_to_error(const struct pd_sync_msg *msg, struct pd_error *err)

@@ -15,7 +15,6 @@ enum pd_sync_kind {
 	PD_SYNC_MAPPED = 4, /* agent → child: its user namespace's id maps are written */
 	PD_SYNC_HOOKS = 5, /* child → agent: namespaces exist, run prestart/createRuntime */
 	PD_SYNC_RESUME = 6, /* agent → child: hooks done, go on; code = the child's pid */
-	PD_SYNC_STEP = 7,   /* child → agent: the set-up step it begins (msg), named in a timeout */
 };
 
 struct pd_sync_msg {
@@ -28,15 +27,18 @@ struct pd_sync_msg {
 int pd_sync_send(int fd, const struct pd_sync_msg *msg, struct pd_error *err);
 /* Wait up to timeout_ms (-1 forever). EOF gives 0 with kind PD_SYNC_EOF and err cleared. */
 int pd_sync_recv(int fd, int timeout_ms, struct pd_sync_msg *msg, struct pd_error *err);
-/* Child: say which set-up step begins, on pd_sync_step_fd (set once by the child; -1 in
- * the agent, where it does nothing). Best effort: a lost step only blurs a message. */
-extern int pd_sync_step_fd;
-void pd_sync_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Agent: pd_sync_recv that takes in the child's STEP messages (the last one is kept in
- * step, size PD_SYNC_STEP_MAX) and waits for the next other message within the same
- * timeout_ms in all; at the timeout, DEADLINE_EXCEEDED names the step the child was in. */
+/* The set-up step a child is in, for the message of a wait that times out. The child writes
+ * it into a page it shares with the agent (mapped before the clone) rather than sending it:
+ * no system call per step, and the agent reads it only when a wait times out. A torn read
+ * there only blurs a message. pd_sync_step_page is NULL in the agent: a step is nothing. */
 #define PD_SYNC_STEP_MAX 96
-int pd_sync_recv_step(int fd, int timeout_ms, struct pd_sync_msg *msg, char *step,
+extern char *pd_sync_step_page;
+void pd_sync_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Agent: a fresh shared page holding `first` (NULL if it cannot be mapped), and its end. */
+char *pd_sync_steps_map(const char *first);
+void pd_sync_steps_unmap(char *page);
+/* Agent: pd_sync_recv, whose DEADLINE_EXCEEDED names the step in `steps` (may be NULL). */
+int pd_sync_recv_step(int fd, int timeout_ms, struct pd_sync_msg *msg, const char *steps,
 		      struct pd_error *err);
 int pd_sync_to_error(const struct pd_sync_msg *msg, struct pd_error *err);
 void pd_sync_from_error(struct pd_sync_msg *msg, const struct pd_error *err);

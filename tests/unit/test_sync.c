@@ -1,5 +1,5 @@
-/* The sync socket's set-up steps: the agent takes in the child's STEP messages while it
- * waits, within one timeout in all, and a timeout names the last step. */
+/* The set-up steps: the child writes them into a page shared with the agent, READY ends the
+ * wait whatever the step, and a timeout names the last step written. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,18 +28,21 @@ static void test_steps_then_ready(void **state)
 {
 	int sv[2];
 	pair(sv);
-	pd_sync_step_fd = sv[1];
+	char *steps = pd_sync_steps_map("clone");
+	assert_non_null(steps);
+	assert_string_equal(steps, "clone");
+	pd_sync_step_page = steps;
 	pd_sync_step("mount %d of %d, %s on %s", 1, 2, "proc", "/proc");
 	pd_sync_step("pivot_root");
 	struct pd_sync_msg ready = {.kind = PD_SYNC_READY};
 	assert_int_equal(pd_sync_send(sv[1], &ready, NULL), 0);
-	pd_sync_step_fd = -1;
-	char step[PD_SYNC_STEP_MAX] = "clone";
+	pd_sync_step_page = NULL;
 	struct pd_sync_msg msg;
 	struct pd_error err;
-	assert_int_equal(pd_sync_recv_step(sv[0], 1000, &msg, step, &err), 0);
+	assert_int_equal(pd_sync_recv_step(sv[0], 1000, &msg, steps, &err), 0);
 	assert_int_equal(msg.kind, PD_SYNC_READY);
-	assert_string_equal(step, "pivot_root");
+	assert_string_equal(steps, "pivot_root");
+	pd_sync_steps_unmap(steps);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -49,14 +52,16 @@ static void test_timeout_names_last_step(void **state)
 {
 	int sv[2];
 	pair(sv);
-	pd_sync_step_fd = sv[1];
+	char *steps = pd_sync_steps_map("clone");
+	assert_non_null(steps);
+	pd_sync_step_page = steps;
 	pd_sync_step("mount %d of %d, %s on %s", 3, 5, "cgroup", "/sys/fs/cgroup");
-	pd_sync_step_fd = -1;
-	char step[PD_SYNC_STEP_MAX] = "clone";
+	pd_sync_step_page = NULL;
 	struct pd_sync_msg msg;
 	struct pd_error err;
 	int64_t t0 = ms_now();
-	assert_int_equal(pd_sync_recv_step(sv[0], 300, &msg, step, &err), -1);
+	assert_int_equal(pd_sync_recv_step(sv[0], 300, &msg, steps, &err), -1);
+	pd_sync_steps_unmap(steps);
 	int64_t took = ms_now() - t0;
 	assert_true(took >= 250 && took < 2000);
 	assert_int_equal(err.code, PD_DEADLINE_EXCEEDED);
@@ -66,11 +71,39 @@ static void test_timeout_names_last_step(void **state)
 	close(sv[1]);
 }
 
-/* Without a step fd (the agent itself), a step is nothing. */
-static void test_no_fd_no_step(void **state)
+/* Without a page (the agent itself), a step is nothing; a timeout without one still says so. */
+static void test_no_page_no_step(void **state)
 {
-	pd_sync_step_fd = -1;
+	pd_sync_step_page = NULL;
 	pd_sync_step("nothing %d", 1);
+	int sv[2];
+	pair(sv);
+	struct pd_sync_msg msg;
+	struct pd_error err;
+	assert_int_equal(pd_sync_recv_step(sv[0], 50, &msg, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "stuck at: (unknown)"));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A step longer than the page's text is cut, and the copy stays terminated. */
+static void test_long_step_cut(void **state)
+{
+	char *steps = pd_sync_steps_map("clone");
+	assert_non_null(steps);
+	pd_sync_step_page = steps;
+	pd_sync_step("%0200d", 7);
+	pd_sync_step_page = NULL;
+	assert_int_equal(strlen(steps), PD_SYNC_STEP_MAX - 1);
+	int sv[2];
+	pair(sv);
+	struct pd_sync_msg msg;
+	struct pd_error err;
+	assert_int_equal(pd_sync_recv_step(sv[0], 50, &msg, steps, &err), -1);
+	assert_non_null(strstr(err.msg, "stuck at: 0000"));
+	pd_sync_steps_unmap(steps);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 int main(void)
@@ -78,7 +111,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_steps_then_ready),
 		cmocka_unit_test(test_timeout_names_last_step),
-		cmocka_unit_test(test_no_fd_no_step),
+		cmocka_unit_test(test_no_page_no_step),
+		cmocka_unit_test(test_long_step_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
