@@ -355,9 +355,10 @@ static bool agent_mounted(struct it *t, const char *mp)
 	return found;
 }
 
-/* An ext4 disk (already there) as an mmioblk storage, mounted read-only; a container binds
- * it and reads a file; RemoveContainer unmounts it. */
-static int case_ext4_storage(struct it *t)
+/* An ext4 disk (already there) as a storage found by its /dev name (mmioblk; nvdimm takes
+ * the same path, a /dev/pmemN in a guest), mounted read-only; a container binds it and
+ * reads a file; RemoveContainer unmounts it. */
+static int ext4_storage(struct it *t, const char *driver)
 {
 	struct it_spec s;
 	Grpc__Storage stg;
@@ -376,7 +377,7 @@ static int case_ext4_storage(struct it *t)
 	it_spec_default(&s, t->rootfs);
 	it_spec_args(&s, "cat", "/data/hello.txt", NULL);
 	it_spec_mount(&s, "/data", "bind", STORAGE_MP, bind_opts, IT_N(bind_opts));
-	storage_init(&stg, "mmioblk", vm, "ext4", STORAGE_MP);
+	storage_init(&stg, driver, vm, "ext4", STORAGE_MP);
 	stg.options = ro_opts;
 	stg.n_options = 1;
 	TRY(create_with(t, "ext4-st", &s, &stg, NULL, 0, NULL));
@@ -396,6 +397,9 @@ out:
 	loop_release(n);
 	return rc;
 }
+
+static int case_ext4_storage(struct it *t) { return ext4_storage(t, "mmioblk"); }
+static int case_nvdimm_storage(struct it *t) { return ext4_storage(t, "nvdimm"); }
 
 /* A host that gives up first (its own ttRPC timeout): the wait is dropped, the agent
  * serves on, and a later call for the same device still works. */
@@ -424,6 +428,7 @@ static const struct it_case cases[] = {
     {"host_gives_up_first", case_host_gives_up_first},
     {"device_parked_until_uevent", case_device_parked_until_uevent},
     {"ext4_storage", case_ext4_storage},
+    {"nvdimm_storage", case_nvdimm_storage},
     {NULL, NULL},
 };
 
