@@ -13,6 +13,7 @@
 
 #include "agent.pb-c.h"
 #include "health.pb-c.h"
+#include "agent/pb_desc.h"
 
 #define MAX_INDEX 1000000L
 
@@ -133,28 +134,6 @@ static bool present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f
 	return true;
 }
 
-static size_t elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
 /* The value at v (a field of type f->type) as bytes to compare. */
 static const char *as_text(const ProtobufCFieldDescriptor *f, const void *v, char *buf, size_t size,
 			   size_t *len)
@@ -237,7 +216,7 @@ static bool match_from(const struct pd_policy_rule *r, unsigned i, const Protobu
 		return match_value(r, i, member(m, f->offset));
 	size_t count = *(const size_t *)member(m, f->quantifier_offset);
 	const char *arr = *(const char *const *)member(m, f->offset);
-	size_t size = elem_size(f->type);
+	size_t size = pd_pb_value_size(f->type);
 	if (!arr)
 		return false;
 	if (s->index >= 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agent/container/json_read.h"
+#include "agent/pb_desc.h"
 
 #define PATH_LEN 256
 #define RAW_SHOWN 40 /* bytes of a bad number quoted in a message */
@@ -142,46 +143,6 @@ static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescript
 		if (loose_equal(key, d->fields[i].name))
 			f = &d->fields[i];
 	return f;
-}
-
-/* protoc turns map<K,V> into a repeated nested "…Entry" message {key = 1; value = 2}. */
-static bool is_map_entry(const ProtobufCFieldDescriptor *f)
-{
-	if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-		return false;
-	const ProtobufCMessageDescriptor *d = f->descriptor;
-	size_t n = strlen(d->name);
-	return d->n_fields == 2 && n > 5 && strcmp(d->name + n - 5, "Entry") == 0 &&
-	       strcmp(d->fields[0].name, "key") == 0 && strcmp(d->fields[1].name, "value") == 0;
-}
-
-/* Bytes one element of a repeated field takes in its array. */
-static size_t value_size(ProtobufCType type)
-{
-	switch (type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return sizeof(int64_t);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_ENUM:
-		return sizeof(int);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	default:
-		return sizeof(int32_t);
-	}
 }
 
 static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d)
@@ -418,7 +379,7 @@ static int decode_list(struct j2p *j, int tok, const ProtobufCFieldDescriptor *f
 {
 	if (pd_json_type(j->doc, tok) != PD_JSON_ARRAY)
 		return bad(j, "wants an array, not %s", kind(j->doc, tok));
-	size_t n = (size_t)pd_json_count(j->doc, tok), size = value_size(f->type);
+	size_t n = (size_t)pd_json_count(j->doc, tok), size = pd_pb_value_size(f->type);
 	char *arr = new_array(j, f, msg, n, size);
 	if (!arr)
 		return -1;
@@ -471,7 +432,7 @@ static int decode_field(struct j2p *j, int tok, const ProtobufCFieldDescriptor *
 {
 	char *base = (char *)msg;
 	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return is_map_entry(f) && pd_json_type(j->doc, tok) == PD_JSON_OBJECT
+		return pd_pb_is_map_entry(f) && pd_json_type(j->doc, tok) == PD_JSON_OBJECT
 			       ? decode_map(j, tok, f, msg)
 			       : decode_list(j, tok, f, msg);
 	uint32_t *oneof_case = (uint32_t *)(base + f->quantifier_offset);

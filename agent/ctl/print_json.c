@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "agent/pb_desc.h"
+
 static void print_message(FILE *out, const ProtobufCMessage *msg, int depth);
 
 static void indent(FILE *out, int depth)
@@ -122,32 +124,6 @@ static void print_value(FILE *out, const ProtobufCFieldDescriptor *f, const void
 	}
 }
 
-static size_t value_size(ProtobufCType type)
-{
-	switch (type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_ENUM:
-		return sizeof(int);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	default:
-		return 4;
-	}
-}
-
 /* True when the value at p equals the proto3 default (zero, empty, unset). */
 static bool is_default(const ProtobufCFieldDescriptor *f, const void *p)
 {
@@ -162,7 +138,7 @@ static bool is_default(const ProtobufCFieldDescriptor *f, const void *p)
 		return *(ProtobufCMessage *const *)p == NULL;
 	default: {
 		static const uint8_t zero[8];
-		return memcmp(p, zero, value_size(f->type)) == 0;
+		return memcmp(p, zero, pd_pb_value_size(f->type)) == 0;
 	}
 	}
 }
@@ -181,17 +157,6 @@ static bool singular_present(const ProtobufCMessage *m, const ProtobufCFieldDesc
 	if (f->label == PROTOBUF_C_LABEL_REQUIRED)
 		return f->type != PROTOBUF_C_TYPE_MESSAGE || *(ProtobufCMessage *const *)p;
 	return !is_default(f, p);
-}
-
-/* protoc turns map<K,V> into a repeated nested "...Entry" message {key = 1; value = 2}. */
-static bool is_map_entry(const ProtobufCFieldDescriptor *f)
-{
-	if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-		return false;
-	const ProtobufCMessageDescriptor *d = f->descriptor;
-	size_t n = strlen(d->name);
-	return d->n_fields == 2 && n > 5 && strcmp(d->name + n - 5, "Entry") == 0 &&
-	       strcmp(d->fields[0].name, "key") == 0 && strcmp(d->fields[1].name, "value") == 0;
 }
 
 static void print_map(FILE *out, const ProtobufCFieldDescriptor *f, size_t count,
@@ -222,14 +187,14 @@ static void print_map(FILE *out, const ProtobufCFieldDescriptor *f, size_t count
 static void print_repeated(FILE *out, const ProtobufCFieldDescriptor *f, size_t count,
 			   const char *array, int depth)
 {
-	if (is_map_entry(f)) {
+	if (pd_pb_is_map_entry(f)) {
 		print_map(out, f, count, (ProtobufCMessage *const *)array, depth);
 		return;
 	}
 	fputs("[\n", out);
 	for (size_t i = 0; i < count; i++) {
 		indent(out, depth + 1);
-		print_value(out, f, array + i * value_size(f->type), depth + 1);
+		print_value(out, f, array + i * pd_pb_value_size(f->type), depth + 1);
 		fputs(i + 1 < count ? ",\n" : "\n", out);
 	}
 	indent(out, depth);
