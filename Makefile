@@ -50,7 +50,7 @@ PROD_LIBS   := -lprotobuf-c -lcap-ng -lseccomp
 HOST_CFLAGS := $(CSTD) $(WARN) -O2 -g $(INCS)
 HOST_LIBS   := -lprotobuf-c
 TEST_CFLAGS := $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-               -DPD_TESTING $(INCS) -Itests/unit
+               -DPD_TESTING $(INCS) -Itests/unit -DPD_WIRE_DIR='"$(CURDIR)/tests/data/kata-wire"'
 TEST_LIBS   := -lprotobuf-c -lcap-ng -lseccomp -lcmocka
 
 # Keep intermediate objects (no rebuilds, no "rm" lines after the test summaries).
@@ -209,6 +209,7 @@ $(BUILD)/bench/%: $(BUILD)/host/bench/%.o $(CLIENT_OBJS)
 	$(HOST_CC) -o $@ $^ $(HOST_LIBS) -lm -lpthread
 
 bench: all $(BUILD)/pdtest $(BENCH_PROGS)
+	@bash scripts/deps.sh --bench $(BUILD)
 	@bash bench/run.sh $(BUILD)
 
 fuzz:

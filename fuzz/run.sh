@@ -5,7 +5,7 @@
 # Each target is built with clang -fsanitize=fuzzer,address,undefined from the sources it
 # needs plus the generated protobuf-c code, linked with the system libprotobuf-c. Its corpus
 # lives in build/fuzz/corpus/<target>, seeded from the Kata wire samples
-# ($PD_TESTDATA, default ../shared/testdata/kata-wire next to the repo) and a few
+# ($PD_TESTDATA, default the repository's tests/data/kata-wire) and a few
 # hand-made frames. A crash leaves build/fuzz/crash-* and makes the script fail.
 set -u
 
@@ -23,7 +23,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 build=${BUILD:-build}
 out=$build/fuzz
-testdata=${PD_TESTDATA:-$root/../shared/testdata/kata-wire}
+testdata=${PD_TESTDATA:-$root/tests/data/kata-wire}
+[ -d "$testdata" ] || {
+	echo "fuzz: Kata wire seeds missing: $testdata is not a directory" >&2
+	exit 2
+}
 CC=${FUZZ_CC:-clang}
 CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -I. -I$build/gen"
@@ -99,7 +103,10 @@ seed_frame_corpus() {
 		{ printf '\x00'; frame 1 1 0 <"$f"; } >"$dir/seed-$(basename "$f" .req-envelope.pb)"
 		n=$((n + 1))
 	done
-	[ "$n" -gt 0 ] || echo "fuzz: note: no Kata wire samples in $testdata" >&2
+	[ "$n" -gt 0 ] || {
+		echo "fuzz: no Kata wire samples in $testdata" >&2
+		return 1
+	}
 	{ printf '\x00'; check_body | frame 1 1 0; } >"$dir/seed-check"
 	{ # two requests in one buffer, fed in pieces from seed 5
 		printf '\x05'
@@ -134,7 +141,7 @@ for t in "${targets[@]}"; do
 		continue
 	fi
 	corpus=$out/corpus/$t
-	seed_frame_corpus "$corpus"
+	seed_frame_corpus "$corpus" || { failed=$((failed + 1)); continue; }
 	echo "fuzz: $t: running ${per_target}s (corpus $corpus)"
 	if "$out/$t" -max_total_time="$per_target" -max_len=65536 -timeout=10 \
 		-rss_limit_mb=2048 -artifact_prefix="$out/" -print_final_stats=1 \

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# deps.sh BUILD_DIR — make a fresh Debian 12 machine (as root) able to build pidone.
+# deps.sh [--bench] BUILD_DIR — make a fresh Debian 12 machine (as root) able to build and test
+# pidone (with --bench: also to run `make bench`).
 #
-#   1. apt packages: the build/test toolchain (must install) and the benchmark peers (optional).
+#   1. apt packages, without their recommends: the build/test toolchain; with --bench also the
+#      benchmark peers (crun, Go, containerd/ttrpc).
 #   2. musl static protobuf-c, libcap-ng and libseccomp from Debian's source packages, installed
 #      into BUILD_DIR/sysroot (lib/*.a + include/), because Debian ships them only for glibc.
 #   3. BUILD_DIR/kheaders: the kernel-header symlinks musl-gcc lacks.
 #
 # Idempotent: every step first checks whether its result already exists, so a second run only
-# queries dpkg and stats a few files. Facts behind each step: /work/shared/spec/musl-build-notes.md.
+# queries dpkg and stats a few files. Facts behind each step: docs/build.md.
 # Run from the repository root (the Makefile does: `bash scripts/deps.sh build`).
 set -euo pipefail
 
 # --- packages ------------------------------------------------------------------------------
+# Installed with --no-install-recommends: each one here is needed by name (a fresh machine got
+# ~190 packages with the recommends, speech data among them).
 CORE_PKGS=(build-essential musl-tools protobuf-c-compiler libprotobuf-c-dev libjsmn-dev
-	qemu-system-x86 busybox-static linux-image-amd64 libcmocka-dev clang lld gperf cpio dpkg-dev
-	libcap-ng-dev libseccomp-dev pkg-config file iproute2 util-linux
+	qemu-system-x86 busybox-static linux-image-amd64 libcmocka-dev gperf cpio dpkg-dev
+	clang lld libclang-rt-14-dev # the fuzz targets (libFuzzer lives in libclang-rt)
+	libcap-ng-dev libseccomp-dev pkg-config file iproute2 util-linux xz-utils zstd
+	python3 # the QEMU namespace checks read JSON with it
 	e2fsprogs xfsprogs # the storage tests build ext4 and xfs disk images
 	runc) # runc: the tests make their OCI bundles with `runc spec`, as a user would
-# Only the benchmarks compare against these; a machine without them can still build and test.
+# Only `make bench` compares against these (deps.sh --bench); `make check` does not need them.
 PEER_PKGS=(crun golang-go golang-github-containerd-ttrpc-dev)
 
 # The musl libraries: Debian source package, archive, and a header that `make install` writes
@@ -31,7 +37,7 @@ declare -A LIB_HEADER=([protobuf-c]=protobuf-c/protobuf-c.h [libcap-ng]=cap-ng.h
 JOBS=2
 export DEBIAN_FRONTEND=noninteractive
 # Wait for another apt/dpkg instead of failing at once on its lock.
-APT_OPTS=(-y -q -o DPkg::Lock::Timeout=300)
+APT_OPTS=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=300)
 
 say() { printf 'deps: %s\n' "$*"; }
 warn() { printf 'deps: WARNING: %s\n' "$*" >&2; }
@@ -42,7 +48,12 @@ die() {
 trap 'rc=$?; printf "deps: FAILED (exit %d) at line %d: %s\n" "$rc" "$LINENO" \
 	"$BASH_COMMAND" >&2' ERR
 
-[[ $# -eq 1 ]] || die "usage: bash scripts/deps.sh BUILD_DIR (from the repository root)"
+WITH_PEERS=0
+if [[ ${1:-} == --bench ]]; then
+	WITH_PEERS=1
+	shift
+fi
+[[ $# -eq 1 ]] || die "usage: bash scripts/deps.sh [--bench] BUILD_DIR (from the repository root)"
 [[ -f Makefile && -d agent ]] || die "run me from the repository root (cwd is $PWD)"
 mkdir -p "$1"
 BUILD=$(cd "$1" && pwd)
@@ -84,7 +95,8 @@ in_archive() {
 install_packages() {
 	local core peers avail=() pkg
 	mapfile -t core < <(missing_pkgs "${CORE_PKGS[@]}")
-	mapfile -t peers < <(missing_pkgs "${PEER_PKGS[@]}")
+	peers=()
+	[[ $WITH_PEERS -eq 0 ]] || mapfile -t peers < <(missing_pkgs "${PEER_PKGS[@]}")
 	if [[ ${#core[@]} -eq 0 && ${#peers[@]} -eq 0 ]]; then
 		say "apt packages: all present"
 		return

@@ -1,14 +1,14 @@
 /* The protobuf -> engine line: agent/rpc/oci_spec.c, agent/container/mountopts.c and
  * agent/container/validate.c.
  *
- * 1. Kata's own CreateContainer and ExecProcess requests (shared/testdata/kata-wire) are
+ * 1. Kata's own CreateContainer and ExecProcess requests (tests/data/kata-wire) are
  *    decoded and converted; the resulting config is checked field by field.
  * 2. Hostile or broken inputs: each case decodes a fresh copy of the same spec, changes one
  *    field, and must fail with INVALID_ARGUMENT and a message naming that field.
  * 3. The id, path and mount-option functions on their own, table-driven.
  *
- * The test data directory: $PD_TESTDATA, else ../shared/testdata/kata-wire from the current
- * directory (the repo root), else the same path relative to the repo this binary was built in.
+ * The test data directory: $PD_TESTDATA, else the repository's tests/data/kata-wire
+ * (helpers/testdata.h).
  * Mutations replace strings and messages with malloc'd ones (protobuf-c's default allocator
  * is malloc), so *_free_unpacked() releases them and LeakSanitizer sees any leak. */
 #include <stdarg.h>
@@ -32,8 +32,8 @@
 #include "agent/container/mountopts.h"
 #include "agent/container/validate.h"
 #include "agent/rpc/oci_spec.h"
+#include "helpers/testdata.h"
 
-#define WIRE_SUBDIR	 "shared/testdata/kata-wire"
 #define CREATE_VECTOR	 "grpc.AgentService.CreateContainer.req.pb"
 #define EXEC_VECTOR	 "grpc.AgentService.ExecProcess.req.pb"
 #define MAX_VECTOR_BYTES (1 << 20)
@@ -50,45 +50,6 @@ struct blob {
 };
 
 static struct blob create_blob, exec_blob;
-
-static int is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* <repo>/build/test/test_oci_spec -> <repo>/../shared/testdata/kata-wire */
-static int dir_beside_executable(char *out, size_t size)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(exe, '/');
-		if (!slash)
-			return -1;
-		*slash = '\0';
-	}
-	return snprintf(out, size, "%s/../%s", exe, WIRE_SUBDIR) < (int)size ? 0 : -1;
-}
-
-static int find_testdata(char *dir, size_t size)
-{
-	const char *env = getenv("PD_TESTDATA");
-
-	if (env && *env) {
-		/* An explicit setting that is wrong is an error, not a reason to look elsewhere. */
-		snprintf(dir, size, "%s", env);
-		return is_dir(dir) ? 0 : -1;
-	}
-	snprintf(dir, size, "../%s", WIRE_SUBDIR);
-	if (is_dir(dir))
-		return 0;
-	return dir_beside_executable(dir, size) == 0 && is_dir(dir) ? 0 : -1;
-}
 
 static int load_blob(const char *dir, const char *name, struct blob *b)
 {
@@ -112,10 +73,8 @@ static int setup_vectors(void **state)
 	char dir[PATH_MAX];
 
 	(void)state;
-	if (find_testdata(dir, sizeof(dir)) < 0) {
-		fprintf(stderr, "kata-wire test data not found: set PD_TESTDATA\n");
+	if (pd_test_wire_dir(dir, sizeof(dir)) < 0)
 		return -1;
-	}
 	return load_blob(dir, CREATE_VECTOR, &create_blob) < 0 ||
 		       load_blob(dir, EXEC_VECTOR, &exec_blob) < 0
 		   ? -1

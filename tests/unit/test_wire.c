@@ -1,13 +1,13 @@
 /* Wire compatibility of our .proto files with Kata's agent API.
  *
- * The vectors in shared/testdata/kata-wire were encoded by a Go program built from Kata's own
+ * The vectors in tests/data/kata-wire were encoded by a Go program built from Kata's own
  * agent.proto/oci.proto: decoding them with our generated C proves the field numbers and types
  * match. Every vector is checked three ways: the ttRPC envelope (service, method, payload),
  * specific field values of the request, and a re-encode that must give Kata's exact bytes.
  * Any field our protos do not know would show up as an "unknown field" and fails the test.
  *
- * The test data directory: $PD_TESTDATA, else ../shared/testdata/kata-wire from the current
- * directory (the repo root), else the same path relative to the repo this binary was built in. */
+ * The test data directory: $PD_TESTDATA, else the repository's tests/data/kata-wire
+ * (helpers/testdata.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,10 +23,10 @@
 #include <unistd.h>
 
 #include "agent.pb-c.h"
+#include "helpers/testdata.h"
 #include "health.pb-c.h"
 #include "ttrpc.pb-c.h"
 
-#define WIRE_SUBDIR	 "shared/testdata/kata-wire"
 #define ENVELOPE_SUFFIX	 ".req-envelope.pb"
 #define AGENT_SERVICE	 "grpc.AgentService"
 #define MAX_VECTOR_BYTES (1 << 20)
@@ -39,50 +39,10 @@
 
 static char testdata_dir[PATH_MAX];
 
-static int is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* <repo>/build/test/test_wire -> <repo>/../shared/testdata/kata-wire */
-static int dir_beside_executable(char *out, size_t size)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(exe, '/');
-		if (!slash)
-			return -1;
-		*slash = '\0';
-	}
-	return snprintf(out, size, "%s/../%s", exe, WIRE_SUBDIR) < (int)size ? 0 : -1;
-}
-
 static int find_testdata(void **state)
 {
-	const char *env = getenv("PD_TESTDATA");
-
 	(void)state;
-	if (env && *env) {
-		/* An explicit setting that is wrong is an error, not a reason to look elsewhere. */
-		snprintf(testdata_dir, sizeof(testdata_dir), "%s", env);
-		if (!is_dir(testdata_dir))
-			fprintf(stderr, "PD_TESTDATA=%s is not a directory\n", env);
-		return is_dir(testdata_dir) ? 0 : -1;
-	}
-	snprintf(testdata_dir, sizeof(testdata_dir), "../%s", WIRE_SUBDIR);
-	if (is_dir(testdata_dir))
-		return 0;
-	if (dir_beside_executable(testdata_dir, sizeof(testdata_dir)) == 0 && is_dir(testdata_dir))
-		return 0;
-	fprintf(stderr, "kata-wire test data not found: set PD_TESTDATA\n");
-	return -1;
+	return pd_test_wire_dir(testdata_dir, sizeof(testdata_dir));
 }
 
 struct blob {
