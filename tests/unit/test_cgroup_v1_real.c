@@ -28,18 +28,15 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+#include "helpers/wait.h"
+
 #include "agent/cgroup/cgroup_internal.h"
 
 #define ROOT "/sys/fs/cgroup"
 
 static char parent[64]; /* pidone-test-<pid> */
 static bool usable;
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
 
 /* ---- cleanup: kill and remove everything under the parent, in every hierarchy ---------- */
 
@@ -75,9 +72,10 @@ static void remove_tree(const char *dir, int depth)
 			remove_tree(sub, depth + 1);
 		}
 	closedir(d);
-	for (int i = 0; i < 200 && rmdir(dir) < 0 && errno == EBUSY; i++) {
+	uint64_t end = pd_test_now_ms() + PD_TEST_WAIT_S * 1000ull;
+	while (rmdir(dir) < 0 && errno == EBUSY && pd_test_now_ms() < end) {
 		thaw_kill(dir);
-		sleep_ms(10);
+		pd_test_sleep_ms(10);
 	}
 }
 
@@ -120,7 +118,7 @@ static int test_teardown(void **state)
 static struct pd_cgroup *make(const char *leaf, const struct pd_resources *res)
 {
 	if (!usable)
-		skip();
+		PD_SKIP("not root, or %s is not a cgroup v1 hierarchy", ROOT);
 	char path[256];
 	struct pd_cgroup *cg;
 	struct pd_error err;
@@ -163,14 +161,14 @@ static int wait_status(pid_t pid)
 	return st;
 }
 
-static bool wait_empty(struct pd_cgroup *cg, int ms)
+static uint64_t pids_current(struct pd_cgroup *cg)
 {
-	for (int i = 0; i < ms / 10; i++) {
-		if (pd_cgroup_is_empty(cg))
-			return true;
-		sleep_ms(10);
-	}
-	return pd_cgroup_is_empty(cg);
+	struct pd_error err;
+	struct pd_cgroup_stats s;
+	assert_int_equal(pd_cgroup_stats(cg, &s, &err), 0);
+	uint64_t n = s.pids.current;
+	pd_cgroup_stats_free(&s);
+	return n;
 }
 
 static int do_pause(void *arg)
@@ -287,7 +285,7 @@ static void test_enter_and_kill(void **state)
 	assert_int_equal(pd_cgroup_kill_all(cg, &err), 1);
 	int st = wait_status(pid);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_true(wait_empty(cg, 2000));
+	PD_WAIT_UNTIL(pd_cgroup_is_empty(cg), "the killed processes to leave the cgroup");
 	const char *names[PD_CG_MAX_HIER], *paths[PD_CG_MAX_HIER];
 	size_t n = pd_cgroup_paths(cg, names, paths, PD_CG_MAX_HIER);
 	assert_true(n >= 5);
@@ -324,7 +322,7 @@ static void test_memory_limit_oom(void **state)
 		struct pd_resources sw = {.has_mem_swap = true, .mem_swap = 32 << 20};
 		struct pd_error e;
 		if (pd_cgroup_update(cg, &sw, &e) < 0)
-			skip(); /* swap but no swap accounting: the hog would just swap */
+			PD_SKIP("swap but no swap accounting: the hog would just swap");
 	}
 	struct pd_error err;
 	int ofd = pd_cgroup_oom_fd(cg, &err);
@@ -374,7 +372,7 @@ static void test_pids_max(void **state)
 	assert_int_equal(s.pids.limit, 8);
 	pd_cgroup_stats_free(&s);
 	assert_int_equal(pd_cgroup_kill_all(cg, &err), 7);
-	assert_true(wait_empty(cg, 2000));
+	PD_WAIT_UNTIL(pd_cgroup_is_empty(cg), "the killed processes to leave the cgroup");
 	pd_cgroup_free(cg);
 }
 
@@ -393,20 +391,17 @@ static void test_freeze(void **state)
 	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(c != MAP_FAILED);
 	pid_t pid = spawn_in(cg, count, (void *)c);
-	while (*c == 0)
-		sleep_ms(1);
+	PD_WAIT_UNTIL(*c != 0, "the counting child to start");
 	struct pd_error err;
 	assert_int_equal(pd_cgroup_freeze(cg, true, &err), 0);
 	assert_true(pd_cgroup_is_frozen(cg));
 	assert_string_equal(kread(cg, "freezer", "freezer.state"), "FROZEN");
 	uint64_t before = *c;
-	sleep_ms(200);
+	pd_test_sleep_ms(200); /* a window to watch in: frozen, no CPU time can move the count */
 	assert_true(*c == before); /* nothing runs */
 	assert_int_equal(pd_cgroup_freeze(cg, false, &err), 0);
 	assert_false(pd_cgroup_is_frozen(cg));
-	for (int i = 0; i < 100 && *c == before; i++)
-		sleep_ms(10);
-	assert_true(*c > before);
+	PD_WAIT_UNTIL(*c > before, "the thawed child to count again");
 	/* kill-all of a frozen cgroup: SIGKILL waits for the thaw, which kill-all does */
 	assert_int_equal(pd_cgroup_freeze(cg, true, &err), 0);
 	assert_int_equal(pd_cgroup_kill_all(cg, &err), 1);
@@ -435,19 +430,11 @@ static void test_kill_all_tree(void **state)
 	struct pd_cgroup *cg = make("c6", NULL);
 	pid_t pid = spawn_in(cg, stubborn_tree, NULL);
 	struct pd_error err;
-	struct pd_cgroup_stats s;
-	for (int i = 0; i < 200; i++) {
-		assert_int_equal(pd_cgroup_stats(cg, &s, &err), 0);
-		uint64_t n = s.pids.current;
-		pd_cgroup_stats_free(&s);
-		if (n == 7)
-			break;
-		sleep_ms(10);
-	}
+	PD_WAIT_UNTIL(pids_current(cg) == 7, "the tree of 7 processes to be in the cgroup");
 	assert_int_equal(pd_cgroup_kill_all(cg, &err), 7);
 	int st = wait_status(pid);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_true(wait_empty(cg, 2000));
+	PD_WAIT_UNTIL(pd_cgroup_is_empty(cg), "the killed processes to leave the cgroup");
 	assert_int_equal(pd_cgroup_destroy(cg, &err), 0);
 }
 
@@ -483,17 +470,13 @@ static void test_devices(void **state)
 
 static int burn(void *arg)
 {
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	volatile char *p =
 	    mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return 1;
 	for (size_t i = 0; i < (8u << 20); i += 4096)
 		p[i] = 1; /* charged to the cgroup as it is touched */
-	do
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 150);
+	pd_test_burn_cpu_ms(150); /* CPU time: a busy machine makes it slower, not shorter */
 	*(volatile char *)arg = 1;
 	for (;;)
 		pause();
@@ -506,9 +489,7 @@ static void test_stats(void **state)
 	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(ready != MAP_FAILED);
 	pid_t pid = spawn_in(cg, burn, (void *)ready);
-	for (int i = 0; i < 500 && !*ready; i++)
-		sleep_ms(10);
-	assert_true(*ready);
+	PD_WAIT_UNTIL(*ready, "the burner to use 150 ms of CPU");
 	struct pd_error err;
 	struct pd_cgroup_stats s;
 	assert_int_equal(pd_cgroup_stats(cg, &s, &err), 0);

@@ -33,17 +33,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+#include "helpers/wait.h"
+
 #include "agent/cgroup/cgroup_internal.h"
 
 static char root[256];
 static char parent[64];
 static bool usable;
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
 
 static void kill_in(const char *dir)
 {
@@ -77,9 +74,10 @@ static void remove_tree(const char *dir, int depth)
 			remove_tree(sub, depth + 1);
 		}
 	closedir(d);
-	for (int i = 0; i < 200 && rmdir(dir) < 0 && errno == EBUSY; i++) {
+	uint64_t end = pd_test_now_ms() + PD_TEST_WAIT_S * 1000ull;
+	while (rmdir(dir) < 0 && errno == EBUSY && pd_test_now_ms() < end) {
 		kill_in(dir);
-		sleep_ms(10);
+		pd_test_sleep_ms(10);
 	}
 }
 
@@ -119,7 +117,7 @@ static int test_teardown(void **state)
 static struct pd_cgroup *make(const char *leaf, const struct pd_resources *res)
 {
 	if (!usable)
-		skip();
+		PD_SKIP("not root, or no cgroup v2 hierarchy to test under");
 	char path[256];
 	struct pd_cgroup *cg;
 	struct pd_error err;
@@ -230,7 +228,7 @@ static void test_enter_by_pid(void **state)
 	char want[128];
 	snprintf(want, sizeof(want), "0::/%s/c2\n", parent);
 	if (strcmp(root, "/sys/fs/cgroup/unified") != 0 && strcmp(root, "/sys/fs/cgroup") != 0)
-		skip(); /* elsewhere the line is relative to another mount */
+		PD_SKIP("cgroup2 mounted at %s: /proc's line is relative to another mount", root);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -256,18 +254,15 @@ static void test_freeze(void **state)
 	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(c != MAP_FAILED);
 	pid_t pid = clone_into(cg, 0, count, (void *)c);
-	while (*c == 0)
-		sleep_ms(1);
+	PD_WAIT_UNTIL(*c != 0, "the counting child to start");
 	struct pd_error err;
 	assert_int_equal(pd_cgroup_freeze(cg, true, &err), 0);
 	assert_true(pd_cgroup_is_frozen(cg));
 	uint64_t before = *c;
-	sleep_ms(200);
+	pd_test_sleep_ms(200); /* a window to watch in: frozen, no CPU time can move the count */
 	assert_true(*c == before);
 	assert_int_equal(pd_cgroup_freeze(cg, false, &err), 0);
-	for (int i = 0; i < 100 && *c == before; i++)
-		sleep_ms(10);
-	assert_true(*c > before);
+	PD_WAIT_UNTIL(*c > before, "the thawed child to count again");
 	assert_false(pd_cgroup_is_frozen(cg));
 	/* kill while frozen */
 	assert_int_equal(pd_cgroup_freeze(cg, true, &err), 0);
@@ -290,27 +285,27 @@ static int tree(void *arg)
 	return do_pause(NULL);
 }
 
+static int procs_lines(struct pd_cgroup *cg)
+{
+	char buf[4096] = "";
+	int lines = 0;
+
+	pd_cg_read(cg->dir, "cgroup.procs", buf, sizeof(buf), NULL);
+	for (char *p = buf; *p; p++)
+		lines += *p == '\n';
+	return lines;
+}
+
 static void test_kill_tree(void **state)
 {
 	struct pd_cgroup *cg = make("c4", NULL);
 	pid_t pid = clone_into(cg, 0, tree, NULL);
-	char buf[4096];
-	for (int i = 0; i < 200; i++) {
-		pd_cg_read(cg->dir, "cgroup.procs", buf, sizeof(buf), NULL);
-		int lines = 0;
-		for (char *p = buf; *p; p++)
-			lines += *p == '\n';
-		if (lines == 7)
-			break;
-		sleep_ms(10);
-	}
+	PD_WAIT_UNTIL(procs_lines(cg) == 7, "the tree of 7 processes to be in the cgroup");
 	struct pd_error err;
 	assert_true(pd_cgroup_kill_all(cg, &err) >= 0);
 	int st = wait_status(pid);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	for (int i = 0; i < 200 && !pd_cgroup_is_empty(cg); i++)
-		sleep_ms(10);
-	assert_true(pd_cgroup_is_empty(cg));
+	PD_WAIT_UNTIL(pd_cgroup_is_empty(cg), "the killed tree to leave the cgroup");
 	assert_int_equal(pd_cgroup_destroy(cg, &err), 0);
 }
 
@@ -387,7 +382,7 @@ static void test_no_controller(void **state)
 	struct pd_cgroup *cg = make("c6", NULL);
 	if (pd_cg_exists(cg->dir, "memory.max")) {
 		pd_cgroup_free(cg);
-		skip(); /* a root that does pass memory down (the QEMU guest) */
+		PD_SKIP("this root passes memory down (as in the QEMU guest)");
 	}
 	struct pd_resources res = {.has_mem_limit = true, .mem_limit = 1 << 24};
 	struct pd_error err;

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -569,10 +571,7 @@ static void test_tmp_names(void **state)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("test_copyfile: needs root (chown); skipped\n");
-		return 0;
-	}
+	PD_SKIP_UNLESS_ROOT("chown");
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_one_chunk_file_and_parents, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chunks_and_temp_file, setup, teardown),

@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -261,11 +263,11 @@ static int memory_online_failure_child(void)
 	char path[PATH_MAX];
 	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return 77;
+		return PD_SKIP_EXIT;
 	snprintf(path, sizeof(path), "%s/" MEM "memory3/online", root);
 	if (mount(path, path, NULL, MS_BIND, NULL) < 0 ||
 	    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-		return 77;
+		return PD_SKIP_EXIT;
 	unsigned n = 0;
 	struct pd_error err = {0};
 	if (pd_memory_online(sysfs(), &n, &err) != -1)
@@ -291,8 +293,8 @@ static void test_memory_online_failure(void **state)
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77)
-		skip();
+	if (WEXITSTATUS(status) == PD_SKIP_EXIT)
+		PD_SKIP("not root, or no new mount namespace");
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
@@ -591,11 +593,11 @@ static int volume_child(void)
 	char mnt[PATH_MAX], file[PATH_MAX];
 	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return 77;
+		return PD_SKIP_EXIT;
 	snprintf(mnt, sizeof(mnt), "%s/vol", root);
 	mkdir(mnt, 0755);
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=4m,nr_inodes=64") < 0)
-		return 77;
+		return PD_SKIP_EXIT;
 	struct pd_volume_usage b0, i0, b1, i1;
 	struct pd_error err = {0};
 	if (pd_volume_stats(mnt, &b0, &i0, &err) < 0)
@@ -634,8 +636,8 @@ static void test_volume_stats_tmpfs(void **state)
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77)
-		skip();
+	if (WEXITSTATUS(status) == PD_SKIP_EXIT)
+		PD_SKIP("not root, or no new mount namespace");
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 

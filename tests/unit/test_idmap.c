@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -155,9 +157,6 @@ int main(void)
 	    cmocka_unit_test(test_userns_check),
 	    cmocka_unit_test(test_write),
 	};
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_idmap: needs root (a new user namespace's map)\n");
-		return 1;
-	}
+	PD_SKIP_UNLESS_ROOT("a new user namespace's map");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include "init/boot.h"
 #include "init/cgroups.h"
 #include "init/console.h"
@@ -66,7 +68,7 @@ static int run_child(int (*fn)(void))
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP)
-		skip();
+		PD_SKIP("not root, or no new namespaces");
 	return status;
 }
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
@@ -696,7 +698,7 @@ static int lo_flags(void)
 static int loopback_child(void)
 {
 	if (unshare(CLONE_NEWNET) < 0)
-		return 77;
+		return PD_SKIP_EXIT;
 	int before = lo_flags();
 	if (before < 0 || (before & IFF_UP))
 		return 10;
@@ -731,8 +733,8 @@ static void test_loopback_up_in_netns(void **state)
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77)
-		skip(); /* not root, or no network namespaces in this kernel */
+	if (WEXITSTATUS(status) == PD_SKIP_EXIT)
+		PD_SKIP("not root, or no network namespaces in this kernel");
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 

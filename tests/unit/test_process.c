@@ -15,6 +15,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -261,7 +263,7 @@ static void test_setup_user_with_ambient(void **state)
 {
 	if ((held & (BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_CHOWN) | BIT(CAP_KILL))) !=
 	    (BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_CHOWN) | BIT(CAP_KILL)))
-		skip();
+		PD_SKIP("needs CAP_NET_BIND_SERVICE, CAP_CHOWN and CAP_KILL");
 	assert_int_equal(in_child(user_ambient, NULL), 0);
 }
 
@@ -426,7 +428,7 @@ static int setuid_denied(const void *arg)
 static void test_setup_setresuid_error_names_it(void **state)
 {
 	if (!(held & BIT(CAP_SETGID)))
-		skip();
+		PD_SKIP("needs CAP_SETGID");
 	assert_int_equal(in_child(setuid_denied, NULL), 0);
 }
 
@@ -447,7 +449,7 @@ static int capset_denied(const void *arg)
 static void test_setup_capset_error_names_it(void **state)
 {
 	if ((held & (BIT(CAP_CHOWN) | BIT(CAP_KILL))) != (BIT(CAP_CHOWN) | BIT(CAP_KILL)))
-		skip();
+		PD_SKIP("needs CAP_CHOWN and CAP_KILL");
 	assert_int_equal(in_child(capset_denied, NULL), 0);
 }
 
@@ -472,7 +474,7 @@ static int unknown_and_unraisable(const void *arg)
 static void test_setup_skips_unknown_and_unraisable(void **state)
 {
 	if (kernel_caps & BIT(62))
-		skip();
+		PD_SKIP("this kernel knows capability 62: no unknown one to try");
 	assert_int_equal(in_child(unknown_and_unraisable, NULL), 0);
 }
 
@@ -577,7 +579,7 @@ static void test_exec_home_from_passwd_or_root(void **state)
 static void test_exec_ambient_reaches_the_binary(void **state)
 {
 	if (!(held & BIT(CAP_NET_BIND_SERVICE)))
-		skip();
+		PD_SKIP("needs CAP_NET_BIND_SERVICE");
 	char out[256];
 	char *args[] = {"grep", "^CapEff", "/proc/self/status", NULL};
 	char *env[] = {"PATH=/usr/bin:/bin", NULL};
@@ -791,10 +793,7 @@ static void test_config_check_table(void **state)
 
 static int group_setup(void **state)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_process needs root\n");
-		return -1;
-	}
+	PD_SKIP_UNLESS_ROOT("set-up steps that change ids and capabilities");
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pd-process-XXXXXX");
 	if (!mkdtemp(tmpdir) || chmod(tmpdir, 0755) < 0)
 		return -1;

@@ -29,6 +29,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include "agent/container/rootfs.h"
 #include "agent/container/rootfs_steps.h"
 #include "init/mounts.h"
@@ -862,7 +864,7 @@ static void test_is_initramfs(void **state)
 	struct statfs st;
 	assert_int_equal(statfs("/", &st), 0);
 	if (st.f_type == 0x858458f6 || st.f_type == 0x01021994)
-		skip(); /* run from an initramfs: the answer would be true */
+		PD_SKIP("run from an initramfs: the answer would be true");
 	assert_false(pd_rootfs_is_initramfs());
 	struct pd_container_config *cfg = new_config();
 	add_mount(cfg, "/proc", "proc", "proc", 0, NULL);
@@ -890,10 +892,7 @@ static void test_is_initramfs(void **state)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_rootfs: needs root (mount namespaces); skipped\n");
-		return 0;
-	}
+	PD_SKIP_UNLESS_ROOT("mount namespaces");
 	shared =
 	    mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)

@@ -14,6 +14,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
@@ -716,9 +718,6 @@ int main(void)
 	    cmocka_unit_test(test_flags_load),
 	    cmocka_unit_test(test_exec_runs_filtered),
 	};
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_seccomp: needs root (a filter without no_new_privs)\n");
-		return 1;
-	}
+	PD_SKIP_UNLESS_ROOT("a filter without no_new_privs");
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

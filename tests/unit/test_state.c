@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -558,7 +560,7 @@ static void test_state_keys_and_nesting(void **state)
 static void test_state_python_agrees(void **state)
 {
 	if (access("/usr/bin/python3", X_OK) != 0)
-		skip();
+		PD_SKIP("no /usr/bin/python3 to compare with");
 	struct pd_container_config cfg;
 	make_config(&cfg, "h\"o\\s\nt\x01\xff");
 	struct pd_state st = make_state("c1", &cfg);

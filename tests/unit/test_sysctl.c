@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -388,9 +390,6 @@ int main(void)
 	    cmocka_unit_test(test_namespace_of_key), cmocka_unit_test(test_check_namespaces),
 	    cmocka_unit_test(test_through_spec),     cmocka_unit_test(test_apply_in_own_namespaces),
 	};
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_sysctl: needs root (new ipc and net namespaces)\n");
-		return 1;
-	}
+	PD_SKIP_UNLESS_ROOT("new ipc and net namespaces");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
