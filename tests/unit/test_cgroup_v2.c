@@ -248,7 +248,7 @@ static void test_v2_freeze(void **state)
 	assert_int_equal(pd_cgroup_freeze(cg, true, &err), -1);
 	int64_t took = ms_now() - t0;
 	assert_int_equal(err.code, PD_UNAVAILABLE);
-	assert_true(took >= PD_CGROUP_FREEZE_MS - 50 && took < PD_CGROUP_FREEZE_MS + 1000);
+	assert_true(took >= PD_CGROUP_FREEZE_MS - 50); /* a floor: waited the whole bound */
 	assert_string_equal(fk_read(f.leaf, "cgroup.freeze"), "0");
 	/* a kernel without the v2 freezer */
 	char path[600];
