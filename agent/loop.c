@@ -9,6 +9,8 @@ int pd_loop_init(struct pd_loop *loop, struct pd_error *err)
 	loop->stop = false;
 	loop->idle = NULL;
 	loop->idle_data = NULL;
+	loop->batch = NULL;
+	loop->batch_n = loop->batch_next = 0;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0)
 		return pd_error_errno(err, errno, "epoll_create1");
@@ -45,6 +47,11 @@ void pd_loop_del(struct pd_loop *loop, struct pd_watch *w)
 {
 	/* Failure means the fd is not in the set; nothing to undo. */
 	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	/* The kernel forgets w, but this batch may still hold an event for it: a handler
+	 * earlier in the batch deleted (and maybe freed) it. Forget it here too. */
+	for (int i = loop->batch_next; i < loop->batch_n; i++)
+		if (loop->batch[i].data.ptr == w)
+			loop->batch[i].data.ptr = NULL;
 }
 
 void pd_loop_stop(struct pd_loop *loop)
@@ -62,10 +69,15 @@ int pd_loop_run(struct pd_loop *loop, struct pd_error *err)
 				continue;
 			return pd_error_errno(err, errno, "epoll_wait");
 		}
+		loop->batch = events;
+		loop->batch_n = n;
 		for (int i = 0; i < n; i++) {
 			struct pd_watch *w = events[i].data.ptr;
-			w->fn(loop, w, events[i].events);
+			loop->batch_next = i + 1;
+			if (w) /* NULL: deleted by an earlier handler of this batch */
+				w->fn(loop, w, events[i].events);
 		}
+		loop->batch_n = loop->batch_next = 0;
 		if (loop->idle)
 			loop->idle(loop, loop->idle_data);
 	}
