@@ -159,7 +159,7 @@ $(BUILD)/test/%: $(BUILD)/test/obj/tests/unit/%.o $(TEST_OBJS)
 
 # The agent itself under ASan/UBSan (glibc): the integration tests can run it (PIDONE=...).
 $(BUILD)/pidone-asan: $(BUILD)/test/obj/agent/main.o $(TEST_OBJS)
-	$(HOST_CC) $(TEST_CFLAGS) -o $@ $(filter-out %/tests/unit/helpers/%,$^) $(TEST_LIBS)
+	$(HOST_CC) $(TEST_CFLAGS) -o $@ $(filter-out $(BUILD)/test/obj/tests/unit/helpers/%,$^) $(TEST_LIBS)
 
 unit: $(UNIT_TESTS)
 	@bash tests/run-unit.sh $(UNIT_TESTS)
