@@ -1,9 +1,8 @@
 /* One ttRPC connection: read bytes into the frame reader, write queued frames out.
  * A socket connection is closed when its peer goes; a virtio-serial port is one byte
- * stream that outlives host sessions: when the host detaches (read 0 / HUP) the port's
- * state is reset — partial frame, queued replies, parked calls — so the next host starts
- * clean (bytes already handed to the port are delivered to it; clients drop stream ids they
- * did not open).
+ * stream that outlives host sessions: when the host detaches (read 0 / HUP) only a partial
+ * frame (and input read but not fed) is dropped — serial_eof says why queued replies and
+ * parked calls stay (clients drop stream ids they did not open).
  *
  * What a peer can make a connection hold (the limits are in server.h): one partial frame
  * (large ones from a budget shared by all connections), the bytes of one read() while it is
