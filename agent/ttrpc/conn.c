@@ -400,14 +400,14 @@ static void conn_read(struct pd_conn *c)
 		conn_feed(c, buf, (size_t)n);
 	}
 	int64_t timeout = c->srv->limits.frame_timeout_ns;
-	if (!c->closed && timeout > 0 && pd_frame_reader_busy(&c->reader))
+	if (!c->closed && !c->serial && timeout > 0 && pd_frame_reader_busy(&c->reader))
 		pd_server_rearm_timer(c->srv, c->last_io_ns + timeout);
 }
 
 int64_t pd_conn_expire(struct pd_conn *c, int64_t now)
 {
 	int64_t timeout = c->srv->limits.frame_timeout_ns;
-	if (c->closed || timeout <= 0 || !pd_frame_reader_busy(&c->reader))
+	if (c->closed || c->serial || timeout <= 0 || !pd_frame_reader_busy(&c->reader))
 		return 0;
 	if (c->last_io_ns + timeout > now)
 		return c->last_io_ns + timeout;
@@ -418,13 +418,9 @@ int64_t pd_conn_expire(struct pd_conn *c, int64_t now)
 		if (c->last_io_ns + timeout > now)
 			return c->last_io_ns + timeout;
 	}
-	pd_info("connection mid-frame with nothing more: closed", "fd=%d serial=%d have=%zu "
-		"quiet_ms=%lld", c->watch.fd, c->serial, c->reader.body_have,
-		(long long)((now - c->last_io_ns) / 1000000));
-	if (c->serial)
-		in_drop(c); /* the port stays; the next host must not see this prefix */
-	else
-		pd_conn_close(c);
+	pd_info("connection mid-frame with nothing more: closed", "fd=%d have=%zu quiet_ms=%lld",
+		c->watch.fd, c->reader.body_have, (long long)((now - c->last_io_ns) / 1000000));
+	pd_conn_close(c);
 	return 0;
 }
 

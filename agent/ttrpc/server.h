@@ -70,7 +70,9 @@ struct pd_server_limits {
 	size_t max_in_large;	     /* bytes of large frames (> PD_SERVER_SMALL_FRAME) being
 					received at once over all connections */
 	int64_t frame_timeout_ns;    /* a connection mid-frame with no progress this long is
-					closed (a serial port drops the partial frame) */
+					closed; not a serial port: it is the only stream,
+					and dropping half a frame from a host that resumes
+					would desynchronize it (a detach drops it) */
 };
 
 /* Frames up to this size are always taken (a connection holds at most one partial frame);

@@ -74,9 +74,9 @@ void pd_conn_close(struct pd_conn *c);
 void pd_conn_free(struct pd_conn *c);
 /* Cancel every parked call (their owners unlink them) without answering. */
 void pd_conn_cancel_calls(struct pd_conn *c);
-/* The half-frame timeout: close c (a port: drop its partial frame) if it has been mid-frame
- * with no progress for limits.frame_timeout_ns; returns when to look again (0 = not
- * mid-frame). */
+/* The half-frame timeout: close c if it has been mid-frame with no progress for
+ * limits.frame_timeout_ns; returns when to look again (0 = not mid-frame, or a serial
+ * port: see server.h). */
 int64_t pd_conn_expire(struct pd_conn *c, int64_t now);
 
 /* dispatch.c */
