@@ -23,10 +23,13 @@
 #include "agent/ttrpc/transport.h"
 #include "init/boot.h"
 
+/* --frame-timeout: host tests only (the half-frame timeout, ttrpc/server.h); 0 = default. */
+static unsigned frame_timeout_s;
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: pidone [--server-addr ADDR] [--log-level LEVEL] [--hotplug-timeout S]\n"
-		     "              [--version]\n"
+		     "              [--frame-timeout S] [--version]\n"
 		     "  ADDR: vsock://CID:PORT | unix:///path | unix://@name | serial://PORTNAME\n"
 		     "  As pid 1 the options come from the kernel command line (agent.*).\n");
 }
@@ -37,12 +40,13 @@ static int parse_args(int argc, char **argv, struct pd_config *cfg)
 		{"server-addr", required_argument, NULL, 'a'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"hotplug-timeout", required_argument, NULL, 't'},
+		{"frame-timeout", required_argument, NULL, 'f'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "a:l:t:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:l:t:f:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			snprintf(cfg->server_addr, sizeof(cfg->server_addr), "%s", optarg);
@@ -65,6 +69,17 @@ static int parse_args(int argc, char **argv, struct pd_config *cfg)
 				return -1;
 			}
 			cfg->hotplug_timeout_s = (unsigned)s;
+			break;
+		}
+		case 'f': {
+			/* Host tests: how long a connection may sit mid-frame. */
+			char *end;
+			unsigned long s = strtoul(optarg, &end, 10);
+			if (*end || s < 1 || s > 3600) {
+				fprintf(stderr, "pidone: bad --frame-timeout '%s'\n", optarg);
+				return -1;
+			}
+			frame_timeout_s = (unsigned)s;
 			break;
 		}
 		case 'V':
@@ -144,6 +159,8 @@ static int setup(struct pd_agent *agent, struct pd_error *err)
 	agent->server = pd_server_new(&agent->loop, services, n_services, err);
 	if (!agent->server)
 		return -1;
+	if (frame_timeout_s)
+		pd_server_limits(agent->server)->frame_timeout_ns = frame_timeout_s * 1000000000LL;
 	return serve_on(agent, err);
 }
 

@@ -36,7 +36,10 @@ static int rpc_write_stdin(struct pd_call *call, const ProtobufCMessage *msg, st
 		pd_call_reply(call, &resp.base);
 		return 0;
 	}
-	return pd_stdio_write(&t->io, call, req->data.data, req->data.len, err);
+	int rc = pd_stdio_write(&t->io, call, req->data.data, req->data.len, err);
+	if (rc < 0)
+		pd_error_wrap(err, "WriteStdin %s/%s", req->container_id, req->exec_id);
+	return rc;
 }
 
 static int rpc_close_stdin(struct pd_call *call, const ProtobufCMessage *msg, struct pd_error *err)

@@ -19,6 +19,17 @@
 #define READ_MAX      (1u << 20) /* per ReadStdout: the shim asks 32 KiB */
 #define TTY_QUIET_NS  (50 * 1000 * 1000)
 
+/* WriteStdin bytes the agent keeps while a process does not read them (what its pipe or
+ * tty did not take at once). The shim writes one chunk of at most 32 KiB at a time and
+ * waits for its answer, so one process needs one request's worth: a whole frame's data
+ * (4 MiB) always fits when nothing waits, a second request while that much waits does
+ * not. Over all processes, four such processes' worth. Past either bound the request is
+ * RESOURCE_EXHAUSTED and none of its bytes are written. */
+#define STDIN_KEPT_MAX	   (4u << 20)
+#define STDIN_KEPT_ALL_MAX (16u << 20)
+
+static size_t stdin_kept_all; /* over every process of the agent */
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -81,6 +92,19 @@ static void ostream_pump(struct pd_ostream *s)
 	while (!s->eof && !pd_list_empty(&s->readers)) {
 		struct pd_call *call = pd_container_of(s->readers.next, struct pd_call, owner_node);
 		size_t max = (size_t)(uintptr_t)call->owner_data;
+		/* Take from the pipe only what the reply can carry: bytes beyond the bound of
+		 * unread replies stay in the pipe (a short read), none at all fail the call. */
+		size_t room = pd_call_reply_room(call);
+		if (room < max)
+			max = room > 16 ? room - 16 : 0; /* ReadStreamResponse's own header */
+		if (max == 0) {
+			struct pd_error err;
+			pd_call_no_room(call, (size_t)(uintptr_t)call->owner_data, &err);
+			pd_error_wrap(&err, "read output");
+			pd_list_del(&call->owner_node);
+			pd_call_fail(call, &err);
+			continue;
+		}
 		uint8_t *buf = malloc(max);
 		if (!buf) {
 			struct pd_error err;
@@ -174,31 +198,47 @@ int pd_stdio_read(struct pd_stdio *io, bool stderr_stream, struct pd_call *call,
 
 /* ---- stdin --------------------------------------------------------------------------- */
 
+/* A WriteStdin's bytes that the fd did not take at once, kept until it does. */
 struct pending_write {
+	struct pd_istream *s;
+	size_t reply_len; /* the request's length: the answer once all is written */
 	size_t len, off;
 	uint8_t data[];
 };
 
-static void writer_finish(struct pd_call *call, const struct pd_error *err)
+static void pending_free(struct pending_write *pw)
 {
-	struct pending_write *pw = call->owner_data;
-	size_t len = pw ? pw->len : 0;
-	pd_list_del(&call->owner_node);
-	free(pw);
-	call->owner_data = NULL;
-	if (err) {
-		pd_call_fail(call, err);
+	if (!pw)
 		return;
-	}
+	pw->s->kept -= pw->len;
+	stdin_kept_all -= pw->len;
+	free(pw);
+}
+
+static void reply_written(struct pd_call *call, size_t len)
+{
 	Grpc__WriteStreamResponse resp = GRPC__WRITE_STREAM_RESPONSE__INIT;
 	resp.len = (uint32_t)len;
 	pd_call_reply(call, &resp.base);
 }
 
+static void writer_finish(struct pd_call *call, const struct pd_error *err)
+{
+	struct pending_write *pw = call->owner_data;
+	size_t len = pw ? pw->reply_len : 0;
+	pd_list_del(&call->owner_node);
+	pending_free(pw);
+	call->owner_data = NULL;
+	if (err)
+		pd_call_fail(call, err);
+	else
+		reply_written(call, len);
+}
+
 static void writer_cancel(struct pd_call *call)
 {
 	pd_list_del(&call->owner_node);
-	free(call->owner_data);
+	pending_free(call->owner_data);
 	call->owner_data = NULL;
 }
 
@@ -214,6 +254,13 @@ static void istream_watch(struct pd_istream *s, bool on)
 	s->watching = on;
 }
 
+static int stdin_write_error(struct pd_error *err, int errnum)
+{
+	pd_error_errno(err, errnum, "write to stdin");
+	err->code = PD_FAILED_PRECONDITION; /* the reader is gone (EPIPE) */
+	return -1;
+}
+
 /* Write queued data in order until the pipe is full. */
 static void istream_pump(struct pd_istream *s)
 {
@@ -227,8 +274,7 @@ static void istream_pump(struct pd_istream *s)
 			break;
 		if (n < 0) {
 			struct pd_error err;
-			pd_error_errno(&err, errno, "write to stdin");
-			err.code = PD_FAILED_PRECONDITION; /* the reader is gone (EPIPE) */
+			stdin_write_error(&err, errno);
 			writer_finish(call, &err);
 			continue;
 		}
@@ -256,18 +302,54 @@ static void istream_close(struct pd_istream *s)
 	s->closed = true;
 }
 
+/* Is there room to keep len more bytes? The check counts the whole request, before any
+ * of it is written, so a refused request leaves the process's stdin untouched. */
+static int stdin_room(const struct pd_istream *s, size_t len, struct pd_error *err)
+{
+	if (s->kept + len > STDIN_KEPT_MAX)
+		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0,
+				    "stdin: %zu bytes wait for the process to read them, %zu more "
+				    "would pass the bound of %u per process",
+				    s->kept, len, STDIN_KEPT_MAX);
+	if (stdin_kept_all + len > STDIN_KEPT_ALL_MAX)
+		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0,
+				    "stdin: %zu bytes wait for processes to read them, %zu more would "
+				    "pass the agent's bound of %u",
+				    stdin_kept_all, len, STDIN_KEPT_ALL_MAX);
+	return 0;
+}
+
 int pd_stdio_write(struct pd_stdio *io, struct pd_call *call, const void *data, size_t len,
 		   struct pd_error *err)
 {
 	struct pd_istream *s = &io->in;
 	if (s->closed || s->watch.fd < 0)
 		return pd_error_set(err, PD_FAILED_PRECONDITION, EPIPE, "stdin is closed");
-	struct pending_write *pw = malloc(sizeof(*pw) + len);
-	if (!pw)
-		return pd_error_errno(err, ENOMEM, "stdin buffer");
-	pw->len = len;
-	pw->off = 0;
-	memcpy(pw->data, data, len);
+	if (stdin_room(s, len, err) < 0)
+		return -1;
+	size_t done = 0;
+	while (pd_list_empty(&s->writers) && done < len) { /* nothing queued: straight in */
+		ssize_t n = write(s->watch.fd, (const uint8_t *)data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			return stdin_write_error(err, errno);
+		done += (size_t)n;
+	}
+	if (done == len) {
+		reply_written(call, len);
+		return 0;
+	}
+	struct pending_write *pw = malloc(sizeof(*pw) + len - done);
+	if (!pw) /* the bytes already written stay written: say how many */
+		return pd_error_errno(err, ENOMEM, "stdin buffer: %zu of %zu bytes written", done,
+				      len);
+	*pw = (struct pending_write){.s = s, .reply_len = len, .len = len - done};
+	memcpy(pw->data, (const uint8_t *)data + done, len - done);
+	s->kept += pw->len;
+	stdin_kept_all += pw->len;
 	call->owner_data = pw;
 	call->on_cancel = writer_cancel;
 	pd_list_add_tail(&s->writers, &call->owner_node);

@@ -37,6 +37,7 @@ struct pd_istream {
 	bool watching;
 	bool closed;
 	struct pd_list writers; /* parked WriteStdin calls with bytes left */
+	size_t kept;		/* their bytes, kept by the agent (bounded: stdio.c) */
 };
 
 struct pd_stdio {

@@ -1,18 +1,41 @@
 /* One ttRPC connection: read bytes into the frame reader, write queued frames out.
  * A socket connection is closed when its peer goes; a virtio-serial port is one byte
- * stream that outlives host sessions: when the host detaches (read 0 / HUP) the port's
- * state is reset — partial frame, queued replies, parked calls — so the next host starts
- * clean (bytes already handed to the port are delivered to it; clients drop stream ids they
- * did not open). */
+ * stream that outlives host sessions: when the host detaches (read 0 / HUP) only a partial
+ * frame (and input read but not fed) is dropped — serial_eof says why queued replies and
+ * parked calls stay (clients drop stream ids they did not open).
+ *
+ * What a peer can make a connection hold (the limits are in server.h): one partial frame
+ * (large ones from a budget shared by all connections), the bytes of one read() while it is
+ * paused, and its unread replies. Requests are dispatched one frame at a time while the
+ * unread replies stay under max_outq, so requests cannot outrun a peer that does not read;
+ * replies to calls that were parked before are bounded by max_outq_data. */
 #include "server_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "agent/log.h"
+
+#define OUT_KEEP       (64u << 10) /* an output buffer larger than this is freed once empty */
+#define REPLY_OVERHEAD 64	   /* frame header and Response envelope around a payload */
+
+static size_t queued(const struct pd_conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
+/* n queued bytes were written (or dropped). */
+static void out_consumed(struct pd_conn *c, size_t n)
+{
+	c->out_off += n;
+	c->srv->out_bytes -= n;
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+}
 
 static uint32_t conn_events(const struct pd_conn *c)
 {
@@ -42,6 +65,7 @@ struct pd_conn *pd_conn_new(struct pd_server *srv, int fd, bool serial, struct p
 	c->watch.fn = pd_conn_on_event;
 	c->srv = srv;
 	c->serial = serial;
+	c->last_io_ns = pd_now_ns();
 	pd_frame_reader_init(&c->reader, PD_TTRPC_MAX_DATA);
 	pd_list_init(&c->parked);
 	pd_list_init(&c->node);
@@ -69,6 +93,44 @@ void pd_conn_cancel_calls(struct pd_conn *c)
 	c->n_parked = 0;
 }
 
+/* Before a frame's header can complete: a frame larger than PD_SERVER_SMALL_FRAME is only
+ * taken if the shared budget for large frames holds all of it (the reader drains a frame
+ * over max_data and reports it OVERSIZED). */
+static void in_admit(struct pd_conn *c)
+{
+	const struct pd_server *srv = c->srv;
+	if (c->reader.hdr_have == PD_TTRPC_HEADER_LEN)
+		return; /* mid-body: admitted (or draining) already */
+	size_t room = srv->in_large < srv->limits.max_in_large
+			      ? srv->limits.max_in_large - srv->in_large
+			      : 0;
+	if (room < PD_SERVER_SMALL_FRAME)
+		room = PD_SERVER_SMALL_FRAME;
+	c->reader.max_data = room < PD_TTRPC_MAX_DATA ? (uint32_t)room : PD_TTRPC_MAX_DATA;
+}
+
+/* After the reader moved: reserve a large frame's announced length while it is being
+ * received, release it once the frame is out (or dropped). */
+static void in_settle(struct pd_conn *c)
+{
+	const struct pd_frame_reader *r = &c->reader;
+	size_t want = r->hdr_have == PD_TTRPC_HEADER_LEN && !r->draining &&
+				  r->h.length > PD_SERVER_SMALL_FRAME
+			      ? r->h.length
+			      : 0;
+	c->srv->in_large = c->srv->in_large - c->in_large + want;
+	c->in_large = want;
+}
+
+static void in_drop(struct pd_conn *c)
+{
+	pd_frame_reader_reset(&c->reader);
+	in_settle(c);
+	free(c->stash);
+	c->stash = NULL;
+	c->stash_len = 0;
+}
+
 /* The virtio-serial port read EOF: no host is attached *at this moment*. The port tells
  * host attach and detach on a control queue that races with the data queue (measured: a
  * new host's request can be read, and its reply queued, before the old host's detach is
@@ -79,9 +141,9 @@ void pd_conn_cancel_calls(struct pd_conn *c)
  * bytes. */
 static void serial_eof(struct pd_conn *c)
 {
-	if (pd_frame_reader_busy(&c->reader)) {
-		pd_info("serial host left mid-frame", "queued=%zu", c->out_len - c->out_off);
-		pd_frame_reader_reset(&c->reader);
+	if (pd_frame_reader_busy(&c->reader) || c->stash) {
+		pd_info("serial host left mid-frame", "queued=%zu", queued(c));
+		in_drop(c);
 	}
 	c->paused = false;
 	conn_rearm(c);
@@ -97,6 +159,7 @@ void pd_conn_close(struct pd_conn *c)
 	}
 	c->closed = true;
 	pd_conn_cancel_calls(c);
+	in_drop(c);
 	pd_loop_del(c->srv->loop, &c->watch);
 	close(c->watch.fd);
 	c->watch.fd = -1;
@@ -108,7 +171,8 @@ void pd_conn_close(struct pd_conn *c)
 void pd_conn_free(struct pd_conn *c)
 {
 	pd_list_del(&c->node);
-	pd_frame_reader_reset(&c->reader);
+	in_drop(c);
+	out_consumed(c, queued(c));
 	free(c->out);
 	if (c->watch.fd >= 0) {
 		pd_conn_cancel_calls(c);
@@ -119,8 +183,6 @@ void pd_conn_free(struct pd_conn *c)
 
 static int out_reserve(struct pd_conn *c, size_t more)
 {
-	if (c->out_off > 0 && c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
 	if (c->out_len + more <= c->out_cap)
 		return 0;
 	if (c->out_off > 0) { /* compact before growing */
@@ -153,15 +215,45 @@ void pd_conn_commit_frame(struct pd_conn *c, uint32_t stream_id, uint8_t type, s
 	struct pd_frame_header h = {.length = (uint32_t)len, .stream_id = stream_id, .type = type};
 	pd_frame_header_encode(c->out + c->out_len, &h);
 	c->out_len += PD_TTRPC_HEADER_LEN + len;
+	c->srv->out_bytes += PD_TTRPC_HEADER_LEN + len;
 	/* Written by the loop's idle step, after every event of this iteration: the replies to
 	 * all the requests one read() brought go out in one write(). */
 	c->dirty = true;
 	c->srv->any_dirty = true;
 }
 
+size_t pd_call_reply_room(const struct pd_call *call)
+{
+	const struct pd_conn *c = call->conn;
+	const struct pd_server_limits *l = &c->srv->limits;
+	size_t q = queued(c), all = c->srv->out_bytes;
+	size_t room = q < l->max_outq_data ? l->max_outq_data - q : 0;
+	if (all > l->max_out_total)
+		room = 0;
+	else if (l->max_out_total - all < room)
+		room = l->max_out_total - all;
+	room = room > REPLY_OVERHEAD ? room - REPLY_OVERHEAD : 0;
+	return room < PD_TTRPC_MAX_DATA - REPLY_OVERHEAD ? room : PD_TTRPC_MAX_DATA - REPLY_OVERHEAD;
+}
+
+int pd_call_no_room(const struct pd_call *call, size_t len, struct pd_error *err)
+{
+	const struct pd_conn *c = call->conn;
+	const struct pd_server_limits *l = &c->srv->limits;
+	if (queued(c) + len + REPLY_OVERHEAD > l->max_outq_data)
+		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0,
+				    "%zu bytes of replies wait for this connection to read them: a "
+				    "reply of %zu more would pass the bound of %zu per connection",
+				    queued(c), len, l->max_outq_data);
+	return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0,
+			    "%zu bytes of replies wait for their connections to read them: a reply "
+			    "of %zu more would pass the agent's bound of %zu",
+			    c->srv->out_bytes, len, l->max_out_total);
+}
+
 static void update_pause(struct pd_conn *c)
 {
-	bool over = c->out_len - c->out_off > c->srv->limits.max_outq;
+	bool over = queued(c) > c->srv->limits.max_outq;
 	if (over != c->paused) {
 		c->paused = over;
 		c->resume = !over;
@@ -179,7 +271,7 @@ static void conn_break(struct pd_conn *c)
 		return;
 	}
 	c->broken = true;
-	c->out_off = c->out_len = 0;
+	out_consumed(c, queued(c));
 	c->want_out = false;
 	c->srv->any_broken = true;
 }
@@ -188,13 +280,14 @@ void pd_conn_flush(struct pd_conn *c)
 {
 	if (c->closed || c->broken) {
 		if (c->broken)
-			c->out_off = c->out_len = 0; /* replies to a gone peer go nowhere */
+			out_consumed(c, queued(c)); /* replies to a gone peer go nowhere */
 		return;
 	}
 	while (c->out_off < c->out_len) {
 		ssize_t n = write(c->watch.fd, c->out + c->out_off, c->out_len - c->out_off);
 		if (n > 0) {
-			c->out_off += (size_t)n;
+			out_consumed(c, (size_t)n);
+			c->last_io_ns = pd_now_ns();
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -207,8 +300,11 @@ void pd_conn_flush(struct pd_conn *c)
 		break;
 	}
 	bool want = c->out_off < c->out_len;
-	if (!want)
-		c->out_off = c->out_len = 0;
+	if (!want && c->out_cap > OUT_KEEP) { /* a burst is over: give its memory back */
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
 	if (want != c->want_out) {
 		c->want_out = want;
 		conn_rearm(c);
@@ -216,44 +312,116 @@ void pd_conn_flush(struct pd_conn *c)
 	update_pause(c);
 }
 
-/* Read until EAGAIN (a serial port is edge-triggered) and dispatch every complete frame. */
+/* Replies wait for the idle step, but not past max_outq: then write now, and pause
+ * reading if the peer does not take them. */
+static void out_check(struct pd_conn *c)
+{
+	if (queued(c) > c->srv->limits.max_outq)
+		pd_conn_flush(c);
+}
+
+/* Keep what a paused connection has read but not fed (at most one read()'s worth). */
+static void stash(struct pd_conn *c, const uint8_t *p, size_t n)
+{
+	uint8_t *s = malloc(n);
+	if (!s) {
+		pd_warn("out of memory keeping a paused connection's input", "fd=%d", c->watch.fd);
+		pd_conn_close(c);
+		return;
+	}
+	memcpy(s, p, n);
+	c->stash = s;
+	c->stash_len = n;
+}
+
+/* Feed bytes to the frame reader and dispatch each frame they complete, one at a time,
+ * while the connection is not paused; bytes left when it pauses are stashed. */
+static void conn_feed(struct pd_conn *c, const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+	while (off < n && !c->closed && !c->broken) {
+		if (c->paused) {
+			stash(c, p + off, n - off);
+			return;
+		}
+		struct pd_frame f;
+		size_t used;
+		in_admit(c);
+		int st = pd_frame_reader_feed(&c->reader, p + off, n - off, &used, &f);
+		off += used;
+		in_settle(c);
+		if (st == PD_FRAME_READY) {
+			pd_dispatch_frame(c, &f);
+			free(f.data);
+		} else if (st == PD_FRAME_OVERSIZED && f.h.length > PD_TTRPC_MAX_DATA) {
+			pd_dispatch_oversized(c, &f.h);
+		} else if (st == PD_FRAME_OVERSIZED) {
+			char msg[200];
+			snprintf(msg, sizeof(msg),
+				 "a request of %u bytes does not fit: %zu bytes of large requests "
+				 "are being received already (bound %zu)",
+				 f.h.length, c->srv->in_large, c->srv->limits.max_in_large);
+			pd_dispatch_refuse(c, &f.h, msg);
+		} else if (st == PD_FRAME_NOMEM) {
+			pd_warn("out of memory reading a frame", "fd=%d", c->watch.fd);
+			pd_conn_close(c);
+			return;
+		}
+		if (st != PD_FRAME_NEED_MORE)
+			out_check(c);
+	}
+}
+
+/* Feed what was stashed when the connection paused, then read until EAGAIN (a serial port
+ * is edge-triggered) or a pause. A connection left mid-frame arms the half-frame timer. */
 static void conn_read(struct pd_conn *c)
 {
 	uint8_t buf[65536];
-	while (!c->closed && !c->paused && !c->broken) {
+	out_check(c);
+	if (c->stash && !c->paused) {
+		uint8_t *s = c->stash;
+		c->stash = NULL;
+		conn_feed(c, s, c->stash_len);
+		free(s);
+	}
+	while (!c->closed && !c->paused && !c->broken && !c->stash) {
 		ssize_t n = read(c->watch.fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return;
+			break;
 		if (n <= 0) {
 			if (pd_frame_reader_busy(&c->reader))
 				pd_debug("peer left mid-frame", "fd=%d", c->watch.fd);
 			pd_conn_close(c);
 			return;
 		}
-		/* Replies wait for the idle step, but not past the limit: then write (and pause
-		 * reading) now, or a host that never reads would be read forever. */
-		if (c->out_len - c->out_off > c->srv->limits.max_outq)
-			pd_conn_flush(c);
-		size_t off = 0;
-		while (off < (size_t)n && !c->closed && !c->broken) {
-			struct pd_frame f;
-			size_t used;
-			int st = pd_frame_reader_feed(&c->reader, buf + off, n - off, &used, &f);
-			off += used;
-			if (st == PD_FRAME_READY) {
-				pd_dispatch_frame(c, &f);
-				free(f.data);
-			} else if (st == PD_FRAME_OVERSIZED) {
-				pd_dispatch_oversized(c, &f.h);
-			} else if (st == PD_FRAME_NOMEM) {
-				pd_warn("out of memory reading a frame", "fd=%d", c->watch.fd);
-				pd_conn_close(c);
-				return;
-			}
-		}
+		c->last_io_ns = pd_now_ns();
+		conn_feed(c, buf, (size_t)n);
 	}
+	int64_t timeout = c->srv->limits.frame_timeout_ns;
+	if (!c->closed && !c->serial && timeout > 0 && pd_frame_reader_busy(&c->reader))
+		pd_server_rearm_timer(c->srv, c->last_io_ns + timeout);
+}
+
+int64_t pd_conn_expire(struct pd_conn *c, int64_t now)
+{
+	int64_t timeout = c->srv->limits.frame_timeout_ns;
+	if (c->closed || c->serial || timeout <= 0 || !pd_frame_reader_busy(&c->reader))
+		return 0;
+	if (c->last_io_ns + timeout > now)
+		return c->last_io_ns + timeout;
+	if (!c->paused && !c->broken) {
+		conn_read(c); /* its bytes may be waiting behind this timer in the epoll batch */
+		if (c->closed || !pd_frame_reader_busy(&c->reader))
+			return 0;
+		if (c->last_io_ns + timeout > now)
+			return c->last_io_ns + timeout;
+	}
+	pd_info("connection mid-frame with nothing more: closed", "fd=%d have=%zu quiet_ms=%lld",
+		c->watch.fd, c->reader.body_have, (long long)((now - c->last_io_ns) / 1000000));
+	pd_conn_close(c);
+	return 0;
 }
 
 void pd_conn_on_event(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
@@ -261,6 +429,10 @@ void pd_conn_on_event(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 	struct pd_conn *c = pd_container_of(w, struct pd_conn, watch);
 	if (c->closed || c->broken)
 		return;
+	if (!c->serial && c->paused && (events & (EPOLLHUP | EPOLLERR))) {
+		pd_conn_close(c); /* not read, and the peer is gone: its replies go nowhere */
+		return;
+	}
 	if (events & EPOLLOUT)
 		pd_conn_flush(c);
 	if (!c->closed && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))

@@ -86,9 +86,16 @@ void pd_call_reply(struct pd_call *call, const ProtobufCMessage *reply)
 	static const Google__Rpc__Status ok = GOOGLE__RPC__STATUS__INIT;
 	size_t len = reply ? protobuf_c_message_get_packed_size(reply) : 0;
 	int code = PD_OK;
+	struct pd_error room;
 	if (len > PD_TTRPC_MAX_DATA - 64) {
 		code = PD_RESOURCE_EXHAUSTED;
 		queue_error(c, call->stream_id, code, "response too large");
+	} else if (len > pd_call_reply_room(call)) {
+		/* Unread replies at their bound: this one's data is not kept (an error status,
+		 * like any status-only reply, always is: there is one per call). */
+		code = PD_RESOURCE_EXHAUSTED;
+		pd_call_no_room(call, len, &room);
+		queue_error(c, call->stream_id, code, room.msg);
 	} else if (len == 0) {
 		queue_response(c, call->stream_id, &ok, NULL, 0);
 	} else {
@@ -197,12 +204,19 @@ static void invoke(struct pd_conn *c, uint32_t stream_id, const Ttrpc__Request *
 	}
 	protobuf_c_message_free_unpacked(in, NULL);
 	if (rc == PD_RPC_PARKED && !call->done) {
-		if (c->n_parked >= c->srv->limits.max_calls_per_conn && c->serial)
+		const struct pd_server_limits *l = &c->srv->limits;
+		if (c->n_parked >= l->max_calls_per_conn && c->serial)
 			cancel_oldest(c); /* hosts come and go on a port; their calls stay behind */
-		if (c->n_parked >= c->srv->limits.max_calls_per_conn) {
+		if (c->n_parked >= l->max_calls_per_conn || c->srv->stats.parked >= l->max_calls) {
+			char msg[160];
+			bool conn = c->n_parked >= l->max_calls_per_conn;
+			snprintf(msg, sizeof(msg), "too many calls waiting: %u %s (bound %u)",
+				 conn ? c->n_parked : c->srv->stats.parked,
+				 conn ? "on this connection" : "in the agent",
+				 conn ? l->max_calls_per_conn : l->max_calls);
 			if (call->on_cancel)
 				call->on_cancel(call);
-			queue_error(c, stream_id, PD_RESOURCE_EXHAUSTED, "too many calls waiting");
+			queue_error(c, stream_id, PD_RESOURCE_EXHAUSTED, msg);
 			free(call);
 			return;
 		}
@@ -272,16 +286,22 @@ void pd_dispatch_frame(struct pd_conn *c, const struct pd_frame *f)
 	}
 }
 
+void pd_dispatch_refuse(struct pd_conn *c, const struct pd_frame_header *h, const char *msg)
+{
+	pd_warn("frame drained unread", "stream=%u len=%u why=\"%s\"", h->stream_id, h->length,
+		msg);
+	if (h->type == PD_TTRPC_REQUEST && h->stream_id % 2 == 1 &&
+	    h->stream_id > c->last_stream_id)
+		c->last_stream_id = h->stream_id;
+	queue_error(c, h->stream_id, PD_RESOURCE_EXHAUSTED, msg);
+}
+
 void pd_dispatch_oversized(struct pd_conn *c, const struct pd_frame_header *h)
 {
 	char msg[128];
 	snprintf(msg, sizeof(msg), "message length %u exceed maximum message size of %u", h->length,
 		 PD_TTRPC_MAX_DATA);
-	pd_warn("oversized frame drained", "stream=%u len=%u", h->stream_id, h->length);
-	if (h->type == PD_TTRPC_REQUEST && h->stream_id % 2 == 1 &&
-	    h->stream_id > c->last_stream_id)
-		c->last_stream_id = h->stream_id;
-	queue_error(c, h->stream_id, PD_RESOURCE_EXHAUSTED, msg);
+	pd_dispatch_refuse(c, h, msg);
 }
 
 int64_t pd_dispatch_expire(struct pd_server *srv, int64_t now)

@@ -14,6 +14,7 @@
 #include "agent/log.h"
 
 #define STOP_GRACE_NS (2LL * 1000 * 1000 * 1000)
+#define FRAME_TIMEOUT_NS (30LL * 1000 * 1000 * 1000)
 
 int64_t pd_now_ns(void)
 {
@@ -43,9 +44,39 @@ static void on_timer(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
 		return;
 	srv->timer_armed_ns = 0;
-	int64_t next = pd_dispatch_expire(srv, pd_now_ns());
+	int64_t now = pd_now_ns();
+	int64_t next = pd_dispatch_expire(srv, now);
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, &srv->conns)
+	{
+		int64_t due = pd_conn_expire(pd_container_of(pos, struct pd_conn, node), now);
+		if (due && (!next || due < next))
+			next = due;
+	}
 	if (next)
 		pd_server_rearm_timer(srv, next);
+}
+
+/* At the connection limit: close the connection that has gone longest without a byte in
+ * or out, among those with no parked call (a connection with one is a host waiting for
+ * something; an idle one costs its host a reconnect at most). False if every connection
+ * has a parked call. */
+static bool evict_quietest(struct pd_server *srv)
+{
+	struct pd_conn *victim = NULL;
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, &srv->conns)
+	{
+		struct pd_conn *c = pd_container_of(pos, struct pd_conn, node);
+		if (!c->serial && c->n_parked == 0 && (!victim || c->last_io_ns < victim->last_io_ns))
+			victim = c;
+	}
+	if (!victim)
+		return false;
+	pd_info("connection limit: the quietest idle connection closed", "limit=%u quiet_ms=%lld",
+		srv->limits.max_conns, (long long)((pd_now_ns() - victim->last_io_ns) / 1000000));
+	pd_conn_close(victim);
+	return true;
 }
 
 /* Out of fds with a connection waiting: a level-triggered listener would wake us forever.
@@ -79,9 +110,9 @@ static void on_accept(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 				continue;
 			return;
 		}
-		if (srv->n_conns >= srv->limits.max_conns) {
-			pd_warn("connection refused: limit reached", "limit=%u",
-				srv->limits.max_conns);
+		if (srv->n_conns >= srv->limits.max_conns && !evict_quietest(srv)) {
+			pd_warn("connection refused: limit reached, every connection has calls "
+				"waiting", "limit=%u", srv->limits.max_conns);
 			close(fd);
 			continue;
 		}
@@ -159,7 +190,15 @@ struct pd_server *pd_server_new(struct pd_loop *loop, const struct pd_service *s
 	srv->services = services;
 	srv->n_services = n_services;
 	srv->limits = (struct pd_server_limits){
-		.max_conns = 128, .max_calls_per_conn = 1024, .max_outq = 16u << 20};
+		.max_conns = 128,
+		.max_calls_per_conn = 1024,
+		.max_calls = 4096,
+		.max_outq = 1u << 20,
+		.max_outq_data = (1u << 20) + PD_TTRPC_MAX_DATA,
+		.max_out_total = 16u << 20,
+		.max_in_large = 16u << 20,
+		.frame_timeout_ns = FRAME_TIMEOUT_NS,
+	};
 	srv->listener.watch.fd = -1;
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pd_list_init(&srv->conns);
@@ -217,6 +256,11 @@ void pd_server_stop_after_flush(struct pd_server *srv, void (*on_stop)(void *), 
 	srv->on_stop_data = data;
 	srv->stop_by_ns = pd_now_ns() + STOP_GRACE_NS;
 	pd_server_rearm_timer(srv, srv->stop_by_ns); /* wakes the loop if nothing else does */
+}
+
+struct pd_server_limits *pd_server_limits(struct pd_server *srv)
+{
+	return &srv->limits;
 }
 
 void pd_server_get_stats(const struct pd_server *srv, struct pd_server_stats *st)

@@ -57,11 +57,37 @@ void pd_call_reply(struct pd_call *call, const ProtobufCMessage *reply);
 /* Answer the call with an error status; frees a parked call. */
 void pd_call_fail(struct pd_call *call, const struct pd_error *err);
 
+/* What a host can make the server hold (docs/security.md, "Bounded memory and
+ * connections", has the table and the reasons for each number). */
 struct pd_server_limits {
-	unsigned max_conns;          /* accepted connections at once */
+	unsigned max_conns;	     /* connections at once; a new one past it closes the
+					quietest one without parked calls, or is refused */
 	unsigned max_calls_per_conn; /* parked calls per connection */
-	size_t max_outq;             /* queued reply bytes before a connection stops being read */
+	unsigned max_calls;	     /* parked calls over all connections */
+	size_t max_outq;	     /* unread reply bytes past which a connection is not read */
+	size_t max_outq_data;	     /* ... past which a reply carrying data is refused */
+	size_t max_out_total;	     /* unread reply bytes over all connections, same rule */
+	size_t max_in_large;	     /* bytes of large frames (> PD_SERVER_SMALL_FRAME) being
+					received at once over all connections */
+	int64_t frame_timeout_ns;    /* a connection mid-frame with no progress this long is
+					closed; not a serial port: it is the only stream,
+					and dropping half a frame from a host that resumes
+					would desynchronize it (a detach drops it) */
 };
+
+/* Frames up to this size are always taken (a connection holds at most one partial frame);
+ * larger ones draw on max_in_large, reserved for their whole length when their header is
+ * read, and are drained and answered RESOURCE_EXHAUSTED when it cannot cover them. */
+#define PD_SERVER_SMALL_FRAME (64u << 10)
+
+/* The server's limits, to adjust after pd_server_new (host tests shorten the timeout). */
+struct pd_server_limits *pd_server_limits(struct pd_server *srv);
+
+/* The most payload bytes a reply to call can carry now without passing its connection's
+ * or the server's bound of unread reply bytes (a reply carrying more is refused). */
+size_t pd_call_reply_room(const struct pd_call *call);
+/* RESOURCE_EXHAUSTED naming the bound that leaves no room for a payload of len bytes. */
+int pd_call_no_room(const struct pd_call *call, size_t len, struct pd_error *err);
 
 struct pd_server *pd_server_new(struct pd_loop *loop, const struct pd_service *services,
 				unsigned n_services, struct pd_error *err);

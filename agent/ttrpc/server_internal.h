@@ -16,6 +16,10 @@ struct pd_conn {
 	bool want_out;
 	bool resume;  /* unpaused: read again from the loop's idle step (serial is edge-triggered) */
 	struct pd_frame_reader reader;
+	size_t in_large;	/* bytes of srv->in_large this connection's partial frame holds */
+	uint8_t *stash;		/* bytes read but not fed: the connection paused mid-read */
+	size_t stash_len;
+	int64_t last_io_ns;	/* the last byte read from or written to the peer */
 	uint32_t last_stream_id;
 	uint8_t *out;
 	size_t out_len, out_off, out_cap;
@@ -44,6 +48,8 @@ struct pd_server {
 	struct pd_list conns;
 	struct pd_list dead;
 	unsigned n_conns;
+	size_t out_bytes; /* unread reply bytes over all connections */
+	size_t in_large;  /* large frames being received, by their announced length */
 	bool any_broken;
 	bool any_dirty;
 	struct pd_server_stats stats;
@@ -68,10 +74,16 @@ void pd_conn_close(struct pd_conn *c);
 void pd_conn_free(struct pd_conn *c);
 /* Cancel every parked call (their owners unlink them) without answering. */
 void pd_conn_cancel_calls(struct pd_conn *c);
+/* The half-frame timeout: close c if it has been mid-frame with no progress for
+ * limits.frame_timeout_ns; returns when to look again (0 = not mid-frame, or a serial
+ * port: see server.h). */
+int64_t pd_conn_expire(struct pd_conn *c, int64_t now);
 
 /* dispatch.c */
 void pd_dispatch_frame(struct pd_conn *c, const struct pd_frame *f);
 void pd_dispatch_oversized(struct pd_conn *c, const struct pd_frame_header *h);
+/* A frame drained unread for want of room: RESOURCE_EXHAUSTED with msg on its stream. */
+void pd_dispatch_refuse(struct pd_conn *c, const struct pd_frame_header *h, const char *msg);
 /* Answer DEADLINE_EXCEEDED to every parked call whose deadline has passed; returns the
  * nearest deadline still pending (0 = none). */
 int64_t pd_dispatch_expire(struct pd_server *srv, int64_t now);

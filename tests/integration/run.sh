@@ -36,6 +36,7 @@ cleanup() {
 	hooks_cleanup
 	network_cleanup
 	storage_cleanup
+	attacker_bounds_cleanup
 	if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
 		kill -TERM "$agent_pid" 2>/dev/null
 		sleep 0.5
@@ -55,6 +56,8 @@ trap cleanup EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/network.sh"
 # OCI hooks and guest hooks (issue 4): hooks_tests, hooks_cleanup.
 . "$(dirname "${BASH_SOURCE[0]}")/hooks.sh"
+# What a host can make the agent hold (issue 11): attacker_bounds_tests, _cleanup.
+. "$(dirname "${BASH_SOURCE[0]}")/attacker_bounds.sh"
 
 pass() {
 	echo "PASS $1"
@@ -96,7 +99,7 @@ run_ctl() {
 # Block storages and devices (issue 4): storage_tests, see storage.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/storage.sh"
 # PD_IT_ONLY="cgroups guest": only those sections (files policy_boot containers namespaces
-# hooks storage guest network cgroups), each with its own agent; the main agent's checks and
+# hooks storage guest network cgroups attacker_bounds), each with its own agent; the main agent's checks and
 # ctl_run.sh are left out.
 if [ -n "${PD_IT_ONLY:-}" ]; then
 	. "$(dirname "${BASH_SOURCE[0]}")/guest.sh"
@@ -250,6 +253,8 @@ network_tests
 cgroups_tests
 # ---- block storages and devices (issue 4): an agent with a short hotplug timeout ---------
 storage_tests
+# ---- what a host can make the agent hold (issue 11): two agents, see attacker_bounds.sh --
+attacker_bounds_tests
 
 echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

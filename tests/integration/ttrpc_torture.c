@@ -769,8 +769,9 @@ static int t_reader_that_never_reads(void)
 	return 0;
 }
 
-/* More connections than the agent takes at once: the extra ones are closed, never left
- * hanging, and the agent serves normally once they are gone. */
+/* More connections than the agent holds at once: each one past the limit makes the agent
+ * close the quietest idle one (attacker_bounds tests which); every connection is served or
+ * closed, never left hanging, and the agent serves normally once they are gone. */
 static int t_connection_limit(void)
 {
 	enum { CONNS = 200 };
