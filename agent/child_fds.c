@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/magic.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "agent/log.h"
@@ -38,11 +41,28 @@ static int parse_fd(const char *s)
 	return v > INT32_MAX ? -1 : (int)v;
 }
 
-int pd_close_fds_from_proc(unsigned lo)
+/* Each fd from lo up to the limit on fds: the agent opened none at or above its limit,
+ * which the child still has. */
+static int close_by_limit(unsigned lo)
 {
-	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return -1;
+	for (rlim_t fd = lo; fd < rl.rlim_cur && fd <= INT32_MAX; fd++)
+		close((int)fd);
+	return 0;
+}
+
+int pd_close_fds_from(unsigned lo)
+{
+	struct statfs sfs;
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* A container without a proc mount may have a directory of its own there. */
+	if (dir < 0 || fstatfs(dir, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+		if (dir >= 0)
+			close(dir);
+		return close_by_limit(lo);
+	}
 	/* An fd's entry sits at position fd + 2 and the directory is read in fd order, so
 	 * closing the entries already read does not move the ones still to come. */
 	char buf[4096] __attribute__((aligned(8)));
@@ -115,5 +135,5 @@ int pd_child_keep_fds(int *const keep[], size_t n)
 	pd_log_set_sink(-1);
 	if (syscall(SYS_close_range, (unsigned)hi, ~0U, 0U) == 0)
 		return 0;
-	return errno == ENOSYS ? pd_close_fds_from_proc((unsigned)hi) : -1;
+	return errno == ENOSYS ? pd_close_fds_from((unsigned)hi) : -1;
 }

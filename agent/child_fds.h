@@ -28,14 +28,15 @@ void pd_undumpable(void);
  * moved to 3, 4, ... (a fd that is already in that range stays where it is; the order is
  * otherwise not kept), each *keep[i] is updated to its new number, and all are
  * close-on-exec. An entry of -1 stays -1; a fd named twice is kept once (both entries
- * updated). Closing is close_range(2), or each entry of /proc/self/fd on a kernel without
- * it (before 5.9). The log sink, an fd of the agent, is forgotten: the child's log lines
- * go to stderr only. Returns 0, or -1 with errno (the fds are then half-sorted: the caller
- * must not go on). */
+ * updated). Closing is close_range(2), or pd_close_fds_from on a kernel without it. The log sink,
+ * an fd of the agent, is forgotten: the child's log lines go to stderr only. Returns 0, or -1 with
+ * errno (the fds are then half-sorted: the caller must not go on). */
 int pd_child_keep_fds(int *const keep[], size_t n);
 
-/* Close every fd >= lo by reading /proc/self/fd: pd_child_keep_fds's way without
- * close_range, public for its test. 0, or -1 with errno (/proc not mounted). */
-int pd_close_fds_from_proc(unsigned lo);
+/* Close every fd >= lo without close_range (pd_child_keep_fds's way on a kernel before
+ * 5.9, public for its test): each entry of /proc/self/fd when that is a procfs, else each
+ * fd below RLIMIT_NOFILE (a container without a proc mount may have a /proc/self/fd of its
+ * own). 0, or -1 with errno. */
+int pd_close_fds_from(unsigned lo);
 
 #endif

@@ -129,6 +129,19 @@ struct userns_spec {
 	Grpc__LinuxIDMapping *mapp[1];
 };
 
+/* The default spec in a user namespace mapping 0..65535 to MAP_HOST.. */
+static void userns_spec(struct userns_spec *u, const char *rootfs)
+{
+	it_spec_default(&u->s, rootfs);
+	it_spec_namespace(&u->s, "user");
+	grpc__linux_idmapping__init(&u->map);
+	u->map.hostid = MAP_HOST;
+	u->map.size = 65536;
+	u->mapp[0] = &u->map;
+	u->s.lx.uidmappings = u->s.lx.gidmappings = u->mapp;
+	u->s.lx.n_uidmappings = u->s.lx.n_gidmappings = 1;
+}
+
 static int case_waiting_init_fds(struct it *t)
 {
 	static const char *const kinds[] = {"pipes", "terminal", "user namespace"};
@@ -138,18 +151,12 @@ static int case_waiting_init_fds(struct it *t)
 		char cid[32];
 		int pid = 0;
 		snprintf(cid, sizeof(cid), "fds-waiting-%zu", k);
-		it_spec_default(&u.s, t->rootfs);
+		if (k == 2)
+			userns_spec(&u, t->rootfs);
+		else
+			it_spec_default(&u.s, t->rootfs);
 		it_spec_args(&u.s, "sleep", IT_LONG_SLEEP, NULL);
 		u.s.proc.terminal = k == 1;
-		if (k == 2) {
-			it_spec_namespace(&u.s, "user");
-			grpc__linux_idmapping__init(&u.map);
-			u.map.hostid = MAP_HOST;
-			u.map.size = 65536;
-			u.mapp[0] = &u.map;
-			u.s.lx.uidmappings = u.s.lx.gidmappings = u.mapp;
-			u.s.lx.n_uidmappings = u.s.lx.n_gidmappings = 1;
-		}
 		rc = it_create(t, cid, &u.s);
 		if (rc == 0)
 			rc = init_pid(t, cid, &pid);
@@ -379,6 +386,48 @@ static int case_exec_dumpable_rule(struct it *t)
 	return rc;
 }
 
+/* A container in the guest's pid namespace (a spec may name it by path) sees every child
+ * of the agent. A user namespace container's init waits for
+ * StartContainer: its root (uid 0 of the guest's user namespace, Docker's capabilities)
+ * owns that user namespace, so the kernel's uid and capability checks let it in; only
+ * non-dumpability stops it. */
+static int case_guest_pidns_vs_userns_init(struct it *t)
+{
+	const char *y = "fds-userns-waiting", *x = "fds-guest-pidns";
+	struct userns_spec u;
+	struct it_spec s;
+	struct it_io io = {0};
+	char pid_text[16], want[64], guest_pidns[64];
+	int rc = -1, pid = 0, st = -1, seen = 0, fds = -2, denied = -2;
+	char root[16] = "";
+	userns_spec(&u, t->rootfs);
+	it_spec_args(&u.s, "sleep", IT_LONG_SLEEP, NULL);
+	TRY(it_create(t, y, &u.s));
+	TRY(init_pid(t, y, &pid));
+	snprintf(pid_text, sizeof(pid_text), "%d", pid);
+	it_spec_default(&s, t->rootfs);
+	snprintf(guest_pidns, sizeof(guest_pidns), "/proc/%d/ns/pid", (int)t->agent);
+	s.ns[0].path = guest_pidns; /* it_spec_default lists pid first */
+	it_spec_args(&s, "/bin/pdtest", "fdrace", "1", agent_comm(t), pid_text, NULL);
+	TRY(it_run(t, x, &s, &io, &st));
+	TRY(racer_verdict(t, &io, st, 0, &seen));
+	snprintf(want, sizeof(want), "\nseen %d fds ", pid);
+	const char *line = strstr(it_buf_str(&io.out), want);
+	EXPECT(line &&
+		   sscanf(line + 1, "seen %*d fds %d denied %d root %15s", &fds, &denied, root) ==
+		       3 &&
+		   fds == 4 && denied == 4 && !strcmp(root, "denied"),
+	       "the user namespace init %d seen from the guest's pid namespace: %s, want 4 fds "
+	       "listed, 4 refused, root refused",
+	       pid, IT_SHOW(io.out.p, io.out.len));
+	rc = 0;
+out:
+	it_io_free(&io);
+	it_cleanup(t, x, &rc);
+	it_cleanup(t, y, &rc);
+	return rc;
+}
+
 /* ---- a shared pid namespace --------------------------------------------------------------- */
 
 /* pid's pid in its own pid namespace (the last NSpid field). */
@@ -443,6 +492,7 @@ static const struct it_case cases[] = {
     {"hook_stop_holds_only_its_own_fds", case_hook_stop_fds},
     {"exec_leaves_dumpable_by_the_kernel_rule", case_exec_dumpable_rule},
     {"racer_inside_finds_nothing_during_execs", case_racer_inside},
+    {"guest_pidns_racer_opens_nothing_of_a_userns_init", case_guest_pidns_vs_userns_init},
     /* Last: it starts the sandbox's pid namespace, which every later container joins. */
     {"shared_pidns_racer_opens_nothing", case_shared_pidns_racer},
     {NULL, NULL},

@@ -203,7 +203,7 @@ static int guest_hook(void)
 	return fclose(f) != 0;
 }
 
-/* fdrace WANT COMM: an attacker of the agent's set-up children (docs/security.md, "Forked
+/* fdrace WANT COMM [PID]: an attacker of the agent's set-up children (docs/security.md, "Forked
  * children hold nothing of the agent"). Prints "dumpable N" (its own, as the exec left
  * it), then loops over the fds (/proc/<pid>/fd/N) and the root of every other process it
  * can see. A process named COMM (the agent's name: a child of the agent before its exec)
@@ -212,7 +212,7 @@ static int guest_hook(void)
  * a leak prints "seen PID fds N denied D root R". Any other process may hold only pipes,
  * /dev/null and terminals. Ends after WANT such pids (exit 0, or 1 if anything leaked), or
  * at SIGTERM (exit 3: the race was not run). The last line is the summary. WANT 0: only
- * the first line. */
+ * the first line. PID: that process only. */
 static volatile sig_atomic_t race_stop;
 
 static void on_race_term(int sig)
@@ -330,7 +330,7 @@ static void race_pid(struct race *r, const char *pid)
 	       root_denied ? "denied" : "open");
 }
 
-static int fdrace(int want, const char *comm)
+static int fdrace(int want, const char *comm, const char *only)
 {
 	static struct race r;
 	char self[16];
@@ -346,7 +346,8 @@ static int fdrace(int want, const char *comm)
 		if (!d)
 			return perror("/proc"), 2;
 		while ((e = readdir(d)))
-			if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && strcmp(e->d_name, self))
+			if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && strcmp(e->d_name, self) &&
+			    (!only || !strcmp(e->d_name, only)))
 				race_pid(&r, e->d_name);
 		closedir(d);
 		r.passes++;
@@ -454,7 +455,7 @@ static int run(int argc, char **argv)
 		return argc > 3 && !strcmp(argv[3], "fail") ? 4 : 0;
 	}
 	if (!strcmp(cmd, "fdrace"))
-		return argc > 2 ? fdrace(atoi(argv[1]), argv[2]) : 2;
+		return argc > 2 ? fdrace(atoi(argv[1]), argv[2], argc > 3 ? argv[3] : NULL) : 2;
 	if (!strcmp(cmd, "bg-child")) { /* leave a child holding stdio, exit at once */
 		if (fork() == 0) {
 			sleep(1000);

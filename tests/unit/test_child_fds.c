@@ -11,13 +11,17 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "helpers/skip.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -213,11 +217,11 @@ static int close_from_proc(void)
 	open_at(4, "/dev/null");
 	open_at(5, "/dev/zero");
 	open_at(200, "/dev/zero");
-	EXPECT(pd_close_fds_from_proc(5) == 0, "from 5: %s", strerror(errno));
+	EXPECT(pd_close_fds_from(5) == 0, "from 5: %s", strerror(errno));
 	EXPECT(!strncmp(OPEN_FDS(), "0 1 2 3 4", 9) && fcntl(5, F_GETFD) < 0 &&
 		   fcntl(200, F_GETFD) < 0,
 	       "open fds after closing from 5: %s", OPEN_FDS());
-	EXPECT(pd_close_fds_from_proc(3) == 0, "from 3: %s", strerror(errno));
+	EXPECT(pd_close_fds_from(3) == 0, "from 3: %s", strerror(errno));
 	EXPECT(!strcmp(OPEN_FDS(), "0 1 2"), "open fds after closing from 3: %s", OPEN_FDS());
 	return 0;
 }
@@ -225,6 +229,30 @@ static int close_from_proc(void)
 static void test_close_from_proc(void **state)
 {
 	assert_int_equal(in_child(close_from_proc), 0);
+}
+
+/* Where /proc/self/fd is not a procfs (a container without a proc mount, which made a
+ * directory of that name): every fd below the limit all the same. */
+static int close_from_fake_proc(void)
+{
+	EXPECT(unshare(CLONE_NEWNS) == 0 &&
+		   mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+		   mount("tmpfs", "/proc", "tmpfs", 0, NULL) == 0 &&
+		   mkdir("/proc/self", 0755) == 0 && mkdir("/proc/self/fd", 0755) == 0,
+	       "a tmpfs with an empty self/fd on /proc: %s", strerror(errno));
+	open_at(3, "/dev/null");
+	open_at(100, "/dev/zero");
+	EXPECT(pd_close_fds_from(3) == 0, "close: %s", strerror(errno));
+	for (int fd = 3; fd <= 100; fd++)
+		EXPECT(fcntl(fd, F_GETFD) < 0, "fd %d still open", fd);
+	return 0;
+}
+
+static void test_close_from_fake_proc(void **state)
+{
+	if (geteuid() != 0)
+		PD_SKIP("needs root: a mount namespace with a tmpfs on /proc");
+	assert_int_equal(in_child(close_from_fake_proc), 0);
 }
 
 /* ---- pd_undumpable -------------------------------------------------------------------- */
@@ -348,6 +376,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_keep_stdio_named),
 	    cmocka_unit_test(test_keep_too_many),
 	    cmocka_unit_test(test_close_from_proc),
+	    cmocka_unit_test(test_close_from_fake_proc),
 	    cmocka_unit_test(test_undumpable_until_exec),
 	    cmocka_unit_test(test_hold_exec),
 	    cmocka_unit_test(test_hold_init),
