@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent/child_fds.h"
 #include "agent/log.h"
 #include "agent/proctable.h"
 #include "agent/signals.h"
@@ -31,14 +32,15 @@ static const char *find_shell(void)
  * terminal, taken from pid 1 so that ^C reaches the shell), then the shell. */
 __attribute__((noreturn)) static void run_shell(int fd, int tty)
 {
+	pd_undumpable();
 	pd_signals_reset_for_child();
 	setsid();
 	if (tty)
 		ioctl(fd, TIOCSCTTY, 1);
 	for (int i = 0; i < 3; i++)
 		dup2(fd, i);
-	if (fd > 2)
-		close(fd);
+	if (pd_child_keep_fds(NULL, 0) < 0) /* fd too, when it was above 2 */
+		_exit(127);
 	char *argv[] = {(char *)shell, "-i", NULL};
 	char *envp[] = {"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=vt100", "HOME=/", NULL};
 	execve(shell, argv, envp);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/child_fds.h"
 #include "agent/debug_console.h"
 #include "agent/log.h"
 #include "agent/logport.h"
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 	sigset_t old;
 
 	pd_signals_block_all(&old); /* before anything: signals only through the signalfd */
+	pd_undumpable(); /* and so every fork from its first instruction (agent/child_fds.h) */
 	pd_error_clear(&err);
 	agent.is_pid1 = getpid() == 1;
 	pd_config_defaults(&agent.cfg);

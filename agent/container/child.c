@@ -1,13 +1,18 @@
 /* Runs in the freshly cloned process. Order matters:
- *   1. default signal dispositions, empty mask (we inherit the agent's blocked set); in a
- *      new user namespace, wait for the agent to write its id maps and become its root
+ *   0. (spawn.c, first thing after the clone) not dumpable, and every fd of the agent
+ *      closed but the sync socket, the request's stdio and an exec's namespace and root
+ *      fds (pd_child_hold_own_fds; docs/security.md)
+ *   1. default signal dispositions, empty mask (we inherit the agent's blocked set);
+ *      oom_score_adj while we still have the agent's privileges; in a new user namespace,
+ *      wait for the agent to write its id maps and become its root
  *   2. join the namespaces that have paths (sandbox ipc/uts; an exec: all of the container's)
  *   3. hostname in a new uts namespace
  *   4. init: sysctls (through the agent's /proc, before the container's root hides it and
  *      its read-only /proc/sys applies), the OCI hooks' stop (the agent runs prestart and
  *      createRuntime, we run createContainer: child_hooks.h), then the rootfs (mounts,
  *      devices, pivot); exec: enter the container's root
- *   5. stdio, new session, controlling tty
+ *   5. stdio, new session, controlling tty; then every fd but 0-2 and the sync socket is
+ *      closed: what the process is left with before it drops its privileges
  *   6. seccomp, when no_new_privs is off: the kernel then wants CAP_SYS_ADMIN, which the
  *      next step may drop (runc's order)
  *   7. user, groups, capabilities, rlimits, no_new_privs, cwd (pd_process_setup)
@@ -23,9 +28,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "agent/child_fds.h"
 #include "agent/container/child_hooks.h"
 #include "agent/container/process.h"
 #include "agent/container/rootfs.h"
@@ -34,10 +39,6 @@
 #include "agent/container/sysctl.h"
 #include "agent/container/userns.h"
 #include "agent/signals.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 __attribute__((noreturn)) static void fail(int sync_fd, const struct pd_error *err)
 {
@@ -75,8 +76,9 @@ static int join_init_namespaces(const struct pd_container_config *cfg, struct pd
 }
 
 /* exec: every pinned namespace of the container, the mount namespace last (after it, the
- * paths we could open are the container's), then the container's root. */
-static int join_container(const struct pd_spawn_request *req, struct pd_error *err)
+ * paths we could open are the container's), then the container's root. Each fd is closed
+ * once joined. */
+static int join_container(struct pd_spawn_request *req, struct pd_error *err)
 {
 	static const int order[] = {PD_NS_USER, PD_NS_IPC, PD_NS_UTS, PD_NS_NET, PD_NS_CGROUP,
 				    PD_NS_MNT, PD_NS_USER};
@@ -91,6 +93,13 @@ static int join_container(const struct pd_spawn_request *req, struct pd_error *e
 	}
 	if (fchdir(req->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return pd_error_errno(err, errno, "enter the container's root");
+	for (int t = 0; t < PD_NS_COUNT; t++) {
+		if (req->ns_fds[t] >= 0)
+			close(req->ns_fds[t]);
+		req->ns_fds[t] = -1;
+	}
+	close(req->root_fd);
+	req->root_fd = -1;
 	return 0;
 }
 
@@ -142,30 +151,58 @@ static int set_up_init(const struct pd_spawn_request *req, int sync_fd, struct p
 	return pd_userns_enter_joined(user_fd, err);
 }
 
-static int set_up(const struct pd_spawn_request *req, int sync_fd, struct pd_error *err)
+static int set_up(struct pd_spawn_request *req, int *sync_fd, struct pd_error *err)
 {
 	const struct pd_container_config *cfg = req->cfg;
 	if (!req->init)
 		pd_sync_step("joining the container's namespaces");
-	if (req->init ? set_up_init(req, sync_fd, err) < 0 : join_container(req, err) < 0)
+	if (req->init ? set_up_init(req, *sync_fd, err) < 0 : join_container(req, err) < 0)
 		return -1;
 	pd_sync_step("stdio, seccomp, process set-up (user, capabilities, rlimits)");
 	if (setup_stdio(req, err) < 0)
 		return -1;
+	/* Before the process drops any privilege: 0-2 and the sync socket, nothing else. */
+	int *const keep[] = {sync_fd};
+	if (pd_child_keep_fds(keep, 1) < 0)
+		return pd_error_errno(err, errno, "close the fds the process does not need");
+	for (int i = 0; i < 3; i++)
+		req->stdio[i] = i; /* their copies are closed: what is left is 0-2 */
 	if (cfg && cfg->seccomp && !req->proc->no_new_privileges &&
 	    pd_seccomp_load(cfg->seccomp, err) < 0)
 		return -1;
 	return pd_process_setup(req->proc, err);
 }
 
-void pd_child_main(const struct pd_spawn_request *req, int sync_fd)
+int pd_child_hold_own_fds(struct pd_spawn_request *req, int *sync_fd)
+{
+	int *keep[1 + 3 + PD_NS_COUNT + 1];
+	size_t n = 0;
+	keep[n++] = sync_fd;
+	for (int i = 0; i < 3; i++)
+		keep[n++] = &req->stdio[i];
+	for (int t = 0; t < PD_NS_COUNT; t++) {
+		/* An init has none (its request leaves them 0); an exec's pid namespace was
+		 * entered by the agent around the clone. */
+		if (req->init || t == PD_NS_PID)
+			req->ns_fds[t] = -1;
+		keep[n++] = &req->ns_fds[t];
+	}
+	if (req->init)
+		req->root_fd = -1;
+	keep[n++] = &req->root_fd;
+	return pd_child_keep_fds(keep, n);
+}
+
+void pd_child_main(struct pd_spawn_request *req, int sync_fd)
 {
 	struct pd_error err;
 	pd_error_clear(&err);
 	pd_signals_reset_for_child();
-	/* Nothing of the agent's survives the exec, whatever its creator forgot. */
-	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (pd_userns_become_root(req, sync_fd, &err) < 0 || set_up(req, sync_fd, &err) < 0)
+	/* oom_score_adj first, while we have the agent's privileges: lowering it needs
+	 * CAP_SYS_RESOURCE in the initial user namespace, and once we are root of a user
+	 * namespace of our own our /proc/self files (we are not dumpable) are not ours. */
+	if (pd_process_oom_score(req->proc, &err) < 0 ||
+	    pd_userns_become_root(req, sync_fd, &err) < 0 || set_up(req, &sync_fd, &err) < 0)
 		fail(sync_fd, &err);
 	struct pd_sync_msg msg = {.kind = PD_SYNC_READY};
 	if (pd_sync_send(sync_fd, &msg, &err) < 0)

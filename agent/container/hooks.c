@@ -14,12 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/child_fds.h"
 #include "agent/container/json_write.h"
 #include "agent/signals.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -188,13 +186,15 @@ static void reset_oom_score(void)
 
 void pd_hook_exec(const struct pd_hook *h, int state_fd)
 {
+	pd_undumpable();
 	pd_signals_reset_for_child();
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dup2(state_fd, 0) < 0)
 		_exit(127);
 	if (null >= 0)
 		dup2(null, 1);
-	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (pd_child_keep_fds(NULL, 0) < 0) /* 0-2: the state, /dev/null, stderr */
+		_exit(127);
 	setsid(); /* its signals cannot reach the agent's session */
 	reset_oom_score();
 	execve(h->path, h->args, h->env);

@@ -99,9 +99,9 @@ int pd_hook_state_render(const struct pd_hooks *hooks, const char *id, const cha
 /* A memfd holding the state, at offset 0, close-on-exec (rewind it before each hook). */
 int pd_hook_state_fd(const char *state, size_t len, struct pd_error *err);
 
-/* In a freshly forked child: stdin = state_fd, stdout = /dev/null, stderr kept, a new
- * session, default signals, oom_score_adj 0 when it is the agent's -1000, then execve.
- * Exits 127 if the exec fails. */
+/* In a freshly forked child: not dumpable, stdin = state_fd, stdout = /dev/null, stderr
+ * kept and every other fd closed (agent/child_fds.h), a new session, default signals,
+ * oom_score_adj 0 when it is the agent's -1000, then execve. Exits 127 if the exec fails. */
 __attribute__((noreturn)) void pd_hook_exec(const struct pd_hook *h, int state_fd);
 
 /* Rewind the state and fork a child that runs pd_hook_exec: its pid, or -1. The caller

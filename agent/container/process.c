@@ -1,7 +1,7 @@
-/* pd_process_setup: the container process's credentials and limits, in the order the
+/* pd_process_oom_score: first of all (child.c), with the agent's privileges.
+ * pd_process_setup: the container process's credentials and limits, in the order the
  * kernel's permission rules require (docs/process.md):
- *   oom_score_adj, rlimits   while root: lowering the score and raising a hard limit need
- *                            CAP_SYS_RESOURCE
+ *   rlimits                  while root: raising a hard limit needs CAP_SYS_RESOURCE
  *   groups, gid, uid         CAP_SETGID/CAP_SETUID, also needed before the capabilities go
  *   capabilities             bounding, permitted/effective/inheritable, ambient
  *   no_new_privs             after the last privileged step, before exec (and seccomp)
@@ -18,8 +18,8 @@
 #include "agent/container/process.h"
 #include "agent/container/process_steps.h"
 
-/* The container's /proc answers for this process (same pid namespace). Checked to be a
- * procfs: without a proc mount, /proc/self/... could be a file of the image. */
+/* Written through the agent's /proc (the child has not entered the container's mount
+ * namespace or root yet); still checked to be a procfs, as a file named by path. */
 static int set_oom_score_adj(int value, struct pd_error *err)
 {
 	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -44,12 +44,15 @@ static int set_oom_score_adj(int value, struct pd_error *err)
 	return rc;
 }
 
-int pd_process_setup(const struct pd_process_config *p, struct pd_error *err)
+int pd_process_oom_score(const struct pd_process_config *p, struct pd_error *err)
 {
 	/* Always written: the agent runs at -1000 so the OOM killer spares it, and its
 	 * containers must not inherit that. Without a value in the spec, 0. */
-	if (set_oom_score_adj(p->has_oom_score_adj ? p->oom_score_adj : 0, err) < 0)
-		return -1;
+	return set_oom_score_adj(p->has_oom_score_adj ? p->oom_score_adj : 0, err);
+}
+
+int pd_process_setup(const struct pd_process_config *p, struct pd_error *err)
+{
 	if (pd_rlimits_apply(p->rlimits, p->n_rlimits, err) < 0)
 		return -1;
 	if (pd_user_switch(p->uid, p->gid, p->additional_gids, p->n_additional_gids, p->has_caps,

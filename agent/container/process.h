@@ -8,8 +8,14 @@
 #include "agent/container/config.h"
 #include "agent/error.h"
 
+/* Runs in the container process first of all, before it joins or makes a user namespace
+ * (with the agent's privileges: lowering the score needs CAP_SYS_RESOURCE in the initial
+ * user namespace): oom_score_adj, the spec's or 0, through /proc/self/oom_score_adj, which
+ * must be on a procfs. Errors name the step: "oom_score_adj -999: ...". */
+int pd_process_oom_score(const struct pd_process_config *p, struct pd_error *err);
+
 /* Runs in the container process (single-threaded, root, root dir = the container rootfs):
- * oom_score_adj (if set), rlimits, setgroups(additional gids) + setresgid + setresuid,
+ * rlimits, setgroups(additional gids) + setresgid + setresuid,
  * then, when p->has_caps, the five capability sets exactly as asked (bounding, then
  * permitted/effective/inheritable, then ambient), then no_new_privs when asked, then
  * chdir(cwd). Capability numbers the running kernel does not know are skipped; an ambient

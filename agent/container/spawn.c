@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/child_fds.h"
 #include "agent/container/child.h"
 #include "agent/container/hooks.h"
 #include "agent/container/sync.h"
@@ -59,22 +60,37 @@ static pid_t clone_fork(unsigned long flags, const struct pd_cgroup *cg, bool *i
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
-/* In the child, before anything else: be in the container's cgroup. */
-static void enter_cgroup(const struct pd_spawn_request *req, bool into, int sync_fd)
+__attribute__((noreturn)) static void child_fail(int sync_fd, const struct pd_error *err)
 {
+	struct pd_sync_msg msg;
+	pd_sync_from_error(&msg, err);
+	pd_sync_send(sync_fd, &msg, NULL);
+	_exit(127);
+}
+
+/* The child's first steps: not dumpable, none of the agent's fds but its own (child.h),
+ * then in the container's cgroup. Its own copy of the request carries its fd numbers. */
+__attribute__((noreturn)) static void child_start(const struct pd_spawn_request *req, bool into,
+						  int sync_fd)
+{
+	pd_undumpable();
 	struct pd_error err;
-	if (!req->cgroup || into)
-		return;
-	int rc = pd_cgroup_enter(req->cgroup, 0, &err);
-	if (rc == 0 && (new_ns_flags(req) & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-		rc = pd_error_errno(&err, errno, "unshare the cgroup namespace");
-	if (rc < 0) {
-		struct pd_sync_msg msg;
-		pd_error_wrap(&err, "enter the container's cgroup");
-		pd_sync_from_error(&msg, &err);
-		pd_sync_send(sync_fd, &msg, NULL);
-		_exit(127);
+	struct pd_spawn_request own = *req;
+	if (pd_child_hold_own_fds(&own, &sync_fd) < 0) {
+		pd_error_errno(&err, errno, "close the agent's fds in the container process");
+		child_fail(sync_fd, &err);
 	}
+	if (own.cgroup && !into) {
+		int rc = pd_cgroup_enter(own.cgroup, 0, &err);
+		if (rc == 0 && (new_ns_flags(&own) & CLONE_NEWCGROUP) &&
+		    unshare(CLONE_NEWCGROUP) < 0)
+			rc = pd_error_errno(&err, errno, "unshare the cgroup namespace");
+		if (rc < 0) {
+			pd_error_wrap(&err, "enter the container's cgroup");
+			child_fail(sync_fd, &err);
+		}
+	}
+	pd_child_main(&own, sync_fd);
 }
 
 /* Our own pid namespace, opened once: an exec enters the container's pid namespace for
@@ -209,11 +225,8 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 	char *steps = pd_sync_steps_map("clone, entering the cgroup (before its first step)");
 	pd_sync_step_page = steps; /* for the child's copy; the agent's goes back to NULL */
 	pid_t pid = pd_userns_chown_stdio(req, err) < 0 ? -1 : clone_child(req, &into, err);
-	if (pid == 0) {
-		close(sv[0]);
-		enter_cgroup(req, into, sv[1]);
-		pd_child_main(req, sv[1]); /* never returns */
-	}
+	if (pid == 0)
+		child_start(req, into, sv[1]); /* closes sv[0] with the agent's other fds */
 	pd_sync_step_page = NULL;
 	close(sv[1]);
 	struct pd_sync_msg msg = {.kind = PD_SYNC_EOF};

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "agent/container/idmap.h"
@@ -52,13 +51,10 @@ int pd_userns_become_root(const struct pd_spawn_request *req, int sync_fd, struc
 		return pd_error_errno(err, errno, "setresgid 0 in the user namespace");
 	if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
 		return pd_error_errno(err, errno, "setresuid 0 in the user namespace");
-	/* The uid change made us non-dumpable, and the /proc/self files of a non-dumpable
-	 * process belong to the agent's root, unmapped here: oom_score_adj could not be
-	 * opened. Dumpable exposes nothing: no other process is in this new namespace yet,
-	 * and one outside would need CAP_SYS_PTRACE over it. The exec sets dumpable again
-	 * from the binary and the final ids. */
-	if (prctl(PR_SET_DUMPABLE, 1L, 0L, 0L, 0L) < 0)
-		return pd_error_errno(err, errno, "prctl PR_SET_DUMPABLE");
+	/* We stay not dumpable (docs/security.md): our /proc/self files belong to the
+	 * agent's root, unmapped here, so what needs them (oom_score_adj) was done before.
+	 * Dumpable, any root process of the initial user namespace could open our fds: it
+	 * owns this namespace, capabilities or not. The exec sets dumpability again. */
 	return 0;
 }
 

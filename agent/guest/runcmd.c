@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/child_fds.h"
 #include "agent/log.h"
 #include "agent/proctable.h"
+#include "agent/signals.h"
 
 #define ERR_KEEP  1024 /* bytes of stderr kept for the message */
 #define OUT_CHUNK 65536
@@ -255,27 +256,56 @@ void pd_runcmd_abandon(struct pd_runcmd *rc)
 
 /* ---- start ------------------------------------------------------------------------------- */
 
-static int spawn(struct pd_runcmd *rc, const char *const *argv, int fds[3], struct pd_error *err)
+/* In the child: not dumpable, only its stdio and the report pipe, default signals, a
+ * session of its own, then the program. What makes it fail is written to `report`. */
+__attribute__((noreturn)) static void child_exec(const char *const *argv, int fds[3], int report)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	for (int i = 0; i < 3; i++)
-		posix_spawn_file_actions_adddup2(&fa, fds[i], i);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-						POSIX_SPAWN_SETSID);
-	int e = posix_spawn(&rc->pid, argv[0], &fa, &attr, (char *const *)argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (e)
+	pd_undumpable();
+	int *const keep[] = {&report, &fds[0], &fds[1], &fds[2]};
+	int e = pd_child_keep_fds(keep, 4) < 0 ? errno : 0;
+	for (int i = 0; i < 3 && !e; i++)
+		if (dup2(fds[i], i) < 0)
+			e = errno;
+	if (!e && pd_child_keep_fds(keep, 1) < 0) /* the copies of 0-2 */
+		e = errno;
+	pd_signals_reset_for_child();
+	if (!e && setsid() < 0)
+		e = errno;
+	if (!e) {
+		execve(argv[0], (char *const *)argv, envp);
+		e = errno;
+	}
+	if (write(report, &e, sizeof(e)) < 0) {
+		/* the agent sees EOF and takes the exit status */
+	}
+	_exit(127);
+}
+
+/* fork, not posix_spawn: the child runs our code before its exec (agent/child_fds.h). A
+ * failed exec is reported on a close-on-exec pipe, as posix_spawn does it: EOF = it ran. */
+static int spawn(struct pd_runcmd *rc, const char *const *argv, int fds[3], struct pd_error *err)
+{
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return pd_error_errno(err, errno, "run %s: pipe", argv[0]);
+	pid_t pid = fork();
+	if (pid == 0)
+		child_exec(argv, fds, report[1]);
+	int e = errno;
+	close(report[1]);
+	if (pid < 0) {
+		close(report[0]);
+		return pd_error_errno(err, e, "run %s: fork", argv[0]);
+	}
+	ssize_t n;
+	e = 0;
+	while ((n = read(report[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(report[0]);
+	if (n > 0) /* it exits 127: reaped by the process table like any orphan */
 		return pd_error_errno(err, e, "run %s", argv[0]);
+	rc->pid = pid;
 	/* Before going back to the loop, where SIGCHLD is handled. */
 	pd_proc_watch_add(&rc->proc, rc->pid, on_exit_status);
 	return 0;

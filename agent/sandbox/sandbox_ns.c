@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "agent/child_fds.h"
 #include "agent/signals.h"
 #include "init/mounts.h"
 
@@ -22,6 +23,10 @@ static const char *const kinds[] = {"ipc", "uts"};
 
 __attribute__((noreturn)) static void holder(int ready, int release, const char *hostname)
 {
+	pd_undumpable();
+	int *const keep[] = {&ready, &release};
+	if (pd_child_keep_fds(keep, 2) < 0)
+		_exit(1);
 	pd_signals_reset_for_child();
 	char r = 1;
 	if (unshare(CLONE_NEWIPC | CLONE_NEWUTS) < 0)
@@ -63,11 +68,8 @@ int pd_sandbox_ns_create(const char *hostname, struct pd_error *err)
 		return pd_error_errno(err, errno, "pipe");
 	}
 	pid_t pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		close(release[1]);
-		holder(ready[1], release[0], hostname);
-	}
+	if (pid == 0)
+		holder(ready[1], release[0], hostname); /* closes the other ends too */
 	close(ready[1]);
 	close(release[0]);
 	int rc = 0;

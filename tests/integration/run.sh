@@ -58,6 +58,8 @@ trap cleanup EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/hooks.sh"
 # What a host can make the agent hold (issue 11): attacker_bounds_tests, _cleanup.
 . "$(dirname "${BASH_SOURCE[0]}")/attacker_bounds.sh"
+# Attacks on the agent's set-up children (issue 11): attacker_fds_tests.
+. "$(dirname "${BASH_SOURCE[0]}")/attacker_fds.sh"
 
 pass() {
 	echo "PASS $1"
@@ -99,7 +101,7 @@ run_ctl() {
 # Block storages and devices (issue 4): storage_tests, see storage.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/storage.sh"
 # PD_IT_ONLY="cgroups guest": only those sections (files policy_boot containers namespaces
-# hooks storage guest network cgroups attacker_bounds), each with its own agent; the main agent's checks and
+# hooks storage guest network cgroups attacker_bounds attacker_fds), each with its own agent; the main agent's checks and
 # ctl_run.sh are left out.
 if [ -n "${PD_IT_ONLY:-}" ]; then
 	. "$(dirname "${BASH_SOURCE[0]}")/guest.sh"
@@ -255,6 +257,8 @@ cgroups_tests
 storage_tests
 # ---- what a host can make the agent hold (issue 11): two agents, see attacker_bounds.sh --
 attacker_bounds_tests
+# ---- the agent's set-up children hold nothing of it (issue 11), see attacker_fds.sh -----
+attacker_fds_tests
 
 echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -201,6 +203,160 @@ static int guest_hook(void)
 	return fclose(f) != 0;
 }
 
+/* fdrace WANT COMM [PID]: an attacker of the agent's set-up children (docs/security.md, "Forked
+ * children hold nothing of the agent"). Prints "dumpable N" (its own, as the exec left
+ * it), then loops over the fds (/proc/<pid>/fd/N) and the root of every other process it
+ * can see. A process named COMM (the agent's name: a child of the agent before its exec)
+ * must let it open nothing: each fd and the root it opens is printed as "leak ...", each
+ * refusal (EACCES/EPERM) counted; the first visit of each such pid that met a refusal or
+ * a leak prints "seen PID fds N denied D root R". Any other process may hold only pipes,
+ * /dev/null and terminals. Ends after WANT such pids (exit 0, or 1 if anything leaked), or
+ * at SIGTERM (exit 3: the race was not run). The last line is the summary. WANT 0: only
+ * the first line. PID: that process only. */
+static volatile sig_atomic_t race_stop;
+
+static void on_race_term(int sig)
+{
+	race_stop = 1;
+}
+
+static bool race_allowed(const char *target)
+{
+	return !strncmp(target, "pipe:[", 6) || !strcmp(target, "/dev/null") ||
+	       !strncmp(target, "/dev/pts/", 9) || !strcmp(target, "/dev/tty");
+}
+
+struct race {
+	const char *comm;
+	int seen[4096];
+	int n_seen;
+	long denied, leaks, passes;
+};
+
+/* Was pid, which let us open something, still the agent's child, not yet exec'd? Between
+ * the kernel's dumpability for the new image and its new name, a process is dumpable under
+ * the agent's name; our look at its name may also be older than its exec. Its exe names
+ * the new image from before both. A process gone meanwhile cannot tell: not counted. */
+static bool still_agents(const char *pid, const char *comm)
+{
+	char path[64], buf[512] = "";
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	if (strcmp(buf, comm))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return errno != ENOENT && errno != ESRCH; /* refused now: count it */
+	buf[n] = '\0';
+	const char *base = strrchr(buf, '/');
+	return strncmp(base ? base + 1 : buf, comm, strlen(comm)) == 0; /* comm: 15 chars */
+}
+
+/* One fd, or the root, of pid: opened (O_PATH follows the magic link) or refused. */
+static int race_open(struct race *r, const char *pid, const char *what, bool agent_child)
+{
+	char path[300], target[512] = "";
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, what);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	int e = n < 0 ? errno : 0;
+	target[n > 0 ? n : 0] = '\0';
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	else if (e == 0)
+		e = errno;
+	if (e == ENOENT || e == ESRCH)
+		return 0; /* gone meanwhile */
+	if (e == EACCES || e == EPERM) {
+		r->denied++;
+		return 1;
+	}
+	if (agent_child ? !still_agents(pid, r->comm) : race_allowed(target))
+		return 0;
+	if (++r->leaks <= 20) /* nobody reads our output until we end */
+		printf("leak %s %s %s -> %s (%s)\n", pid, agent_child ? r->comm : "other", what,
+		       target, e ? strerror(e) : "opened");
+	return 0;
+}
+
+static void race_pid(struct race *r, const char *pid)
+{
+	char path[300], comm[64] = "";
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(comm, sizeof(comm), f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+	bool child = !strcmp(comm, r->comm);
+	int fds = 0, denied = 0;
+	long leaks = r->leaks;
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	if (!d && (errno == EACCES || errno == EPERM)) {
+		r->denied++;
+		fds = -1; /* not even listed */
+	}
+	while (d && (e = readdir(d))) {
+		char what[300];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(what, sizeof(what), "fd/%s", e->d_name);
+		fds++;
+		denied += race_open(r, pid, what, child);
+	}
+	if (d)
+		closedir(d);
+	if (!child)
+		return;
+	int root_denied = race_open(r, pid, "root", true);
+	if (fds >= 0 && !denied && !root_denied && r->leaks == leaks)
+		return; /* it exec'd or went away before any attempt: not met */
+	int p = atoi(pid);
+	for (int i = 0; i < r->n_seen; i++)
+		if (r->seen[i] == p)
+			return;
+	if (r->n_seen < (int)(sizeof(r->seen) / sizeof(r->seen[0])))
+		r->seen[r->n_seen++] = p;
+	printf("seen %d fds %d denied %d root %s\n", p, fds, denied,
+	       root_denied ? "denied" : "open");
+}
+
+static int fdrace(int want, const char *comm, const char *only)
+{
+	static struct race r;
+	char self[16];
+	r.comm = comm;
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	printf("dumpable %d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	if (want <= 0)
+		return 0;
+	signal(SIGTERM, on_race_term);
+	while (r.n_seen < want && !race_stop) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		if (!d)
+			return perror("/proc"), 2;
+		while ((e = readdir(d)))
+			if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && strcmp(e->d_name, self) &&
+			    (!only || !strcmp(e->d_name, only)))
+				race_pid(&r, e->d_name);
+		closedir(d);
+		r.passes++;
+	}
+	printf("summary seen %d denied %ld leaks %ld passes %ld\n", r.n_seen, r.denied, r.leaks,
+	       r.passes);
+	return r.leaks ? 1 : r.n_seen < want ? 3 : 0;
+}
+
 static int run(int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -298,6 +454,8 @@ static int run(int argc, char **argv)
 		fclose(f);
 		return argc > 3 && !strcmp(argv[3], "fail") ? 4 : 0;
 	}
+	if (!strcmp(cmd, "fdrace"))
+		return argc > 2 ? fdrace(atoi(argv[1]), argv[2], argc > 3 ? argv[3] : NULL) : 2;
 	if (!strcmp(cmd, "bg-child")) { /* leave a child holding stdio, exit at once */
 		if (fork() == 0) {
 			sleep(1000);

@@ -339,6 +339,12 @@ static int rlimits(const void *arg)
 	p.n_rlimits = ARRAY_LEN(rl);
 	p.has_oom_score_adj = true;
 	p.oom_score_adj = 500; /* raising the score needs no privilege */
+	struct pd_error err;
+	pd_error_clear(&err);
+	if (pd_process_oom_score(&p, &err) < 0) { /* the child's first step (child.c) */
+		fprintf(stderr, "pd_process_oom_score: %s\n", err.msg);
+		return -1;
+	}
 	if (setup_or_report(&p) < 0)
 		return -1;
 	expect_rlimit(RLIMIT_NOFILE, 100, 200);
