@@ -125,10 +125,14 @@ $(BUILD)/pdtest: tests/payload/pdtest.c | $(DEPS_STAMP)
 
 # --- guest kernel and initrds ----------------------------------------------------------
 # The pidone guest kernel (kernel-config/): everything built in, cached outside the checkout
-# under /var/cache/pidone/kernel/<hash of its inputs> (first build ~10 min on 2 cores).
+# under /var/cache/pidone/kernel/<hash of its inputs> (first build ~10 min on 2 cores). The
+# test kernel adds kernel-config/test/*.conf (the vsock loopback transport, for the in-guest
+# vsock boots only; an incremental rebuild of the same tree, docs/kernel.md).
 KERNEL_DIR = $(shell bash kernel-config/build.sh --print-path)
+KERNEL_TEST_DIR = $(shell bash kernel-config/build.sh --test --print-path)
 kernel:
 	@bash kernel-config/build.sh --print-path
+	@bash kernel-config/build.sh --test --print-path
 
 # build/pidone-initrd.img: for the pidone kernel (no modules). build/pidone-initrd-stock.img:
 # for Debian's stock kernel, with the virtio/9p/vsock modules it needs.
@@ -175,12 +179,15 @@ fuzz-check:
 
 # The boot test on the pidone kernel (PVH vmlinux) with cgroup v1 (+ CPU and memory hotplug),
 # with the debug console, with cgroup v2 (+ CPU hotplug, virtio-fs), the vsock listeners
-# reached from inside the guest (ttRPC + log port, then the debug console's port), then on
-# Debian's stock kernel + modules. The in-guest cgroup cases (qemu-tests/guest.sh) run in all
-# but the debug-console boot.
+# reached from inside the guest on the test kernel (ttRPC + log port with the test-only
+# agent.unsafe_vsock_loopback_peers; containers dialling the three vsock ports: answered with
+# it, refused without it), containers dialling them on the product kernel (no transport),
+# then on Debian's stock kernel + modules. The in-guest cgroup cases (qemu-tests/guest.sh)
+# run in all but the debug-console boot.
 QEMU_HOTPLUG := PD_SMP=1,maxcpus=2
 qemu-check: all $(BUILD)/pdtest $(BUILD)/pidone-initrd-debug.img $(BUILD)/itest/sockchat \
-            $(BUILD)/sockchat-static $(BUILD)/itest/cgroups $(BUILD)/itest/qmp
+            $(BUILD)/sockchat-static $(BUILD)/pidonectl-static $(BUILD)/itest/cgroups \
+            $(BUILD)/itest/qmp
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img $(QEMU_HOTPLUG) \
 		PD_MEM=512M,slots=2,maxmem=2G PD_HOTPLUG=cpu,mem bash qemu-tests/run.sh $(BUILD)
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd-debug.img \
@@ -189,8 +196,10 @@ qemu-check: all $(BUILD)/pdtest $(BUILD)/pidone-initrd-debug.img $(BUILD)/itest/
 	@PD_KERNEL=$(KERNEL_DIR)/vmlinux PD_INITRD=$(BUILD)/pidone-initrd.img $(QEMU_HOTPLUG) \
 		PD_HOTPLUG=cpu PD_VIRTIOFS=1 EXTRA_APPEND=systemd.unified_cgroup_hierarchy=1 \
 		bash qemu-tests/run.sh $(BUILD)
-	@PD_KERNEL=$(KERNEL_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) ttrpc
-	@PD_KERNEL=$(KERNEL_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) vport
+	@PD_KERNEL=$(KERNEL_TEST_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) ttrpc
+	@PD_KERNEL=$(KERNEL_TEST_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) vport
+	@PD_KERNEL=$(KERNEL_TEST_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) refuse
+	@PD_KERNEL=$(KERNEL_DIR)/vmlinux bash qemu-tests/vsock.sh $(BUILD) noloop
 	@PD_INITRD=$(BUILD)/pidone-initrd-stock.img bash qemu-tests/run.sh $(BUILD)
 
 # Every test: unit (ASan/UBSan), host integration, a short fuzz run, the QEMU boot test; each

@@ -8,6 +8,7 @@
 
 #include "agent/log.h"
 #include "agent/ttrpc/address.h"
+#include "agent/ttrpc/peer.h"
 #include "agent/ttrpc/transport.h"
 
 static struct pd_watch listener = {.fd = -1};
@@ -15,7 +16,7 @@ static int reader = -1;
 
 static void on_accept(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 {
-	int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = pd_peer_accept(w->fd, SOCK_CLOEXEC); /* the host only: the log names every call */
 	if (fd < 0)
 		return;
 	/* Non-blocking: a reader that stops reading loses lines instead of stalling pid 1. */

@@ -21,6 +21,7 @@
 #include "agent/net/net.h"
 #include "agent/rpc/rpc.h"
 #include "agent/statecmd.h"
+#include "agent/ttrpc/peer.h"
 #include "agent/ttrpc/transport.h"
 #include "init/boot.h"
 
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: pidone [--server-addr ADDR] [--log-level LEVEL] [--hotplug-timeout S]\n"
 		     "              [--frame-timeout S] [--version]\n"
 		     "  ADDR: vsock://CID:PORT | unix:///path | unix://@name | serial://PORTNAME\n"
+		     "        or a serial port and a listener: serial://PORTNAME,vsock://CID:PORT\n"
 		     "  As pid 1 the options come from the kernel command line (agent.*).\n");
 }
 
@@ -108,23 +110,30 @@ static void on_terminate(void *data, int signo)
 	pd_agent_request_stop(agent, 0, signo == SIGTERM ? "SIGTERM" : strsignal(signo));
 }
 
-/* Open what we serve on and hand it to the server. */
+static int serve_one(struct pd_agent *agent, const struct pd_addr *addr, struct pd_error *err)
+{
+	int fd;
+	if (addr->kind == PD_ADDR_SERIAL) {
+		fd = pd_serial_open(addr->path, err);
+		return fd < 0 ? -1 : pd_server_add_serial(agent->server, fd, err);
+	}
+	fd = pd_transport_listen(addr, err);
+	return fd < 0 ? -1 : pd_server_add_listener(agent->server, fd, err);
+}
+
+/* Open what we serve on (one address, or a serial port and a listener) and hand it to the
+ * server. */
 static int serve_on(struct pd_agent *agent, struct pd_error *err)
 {
 	const char *text = agent->cfg.server_addr[0] ? agent->cfg.server_addr
 						     : pd_transport_default_addr();
-	struct pd_addr addr;
-	if (pd_addr_parse(text, &addr, err) < 0)
+	struct pd_addr addrs[PD_MAX_SERVER_ADDRS];
+	int n = pd_transport_parse_list(text, addrs, err);
+	if (n < 0)
 		return -1;
-	if (addr.kind == PD_ADDR_SERIAL) {
-		int fd = pd_serial_open(addr.path, err);
-		if (fd < 0 || pd_server_add_serial(agent->server, fd, err) < 0)
+	for (int i = 0; i < n; i++)
+		if (serve_one(agent, &addrs[i], err) < 0)
 			return pd_error_wrap(err, "serve on %s", text);
-	} else {
-		int fd = pd_transport_listen(&addr, err);
-		if (fd < 0 || pd_server_add_listener(agent->server, fd, err) < 0)
-			return pd_error_wrap(err, "serve on %s", text);
-	}
 	char desc[512];
 	pd_config_describe(&agent->cfg, desc, sizeof(desc));
 	pd_info("pidone serving", "version=%s pid1=%d addr=%s %s", PD_VERSION, agent->is_pid1,
@@ -149,6 +158,12 @@ static int setup(struct pd_agent *agent, struct pd_error *err)
 		return -1;
 	if (agent->is_pid1 && pd_net_loopback_up(err) < 0) /* Kata: lo up in init mode */
 		pd_warn("loopback not up", "err=\"%s\"", err->msg);
+	/* Before any listener opens: vsock peers other than the host are refused (peer.h). */
+	pd_peer_accept_local(agent->cfg.unsafe_vsock_loopback_peers);
+	if (agent->cfg.unsafe_vsock_loopback_peers)
+		pd_warn("UNSAFE: the vsock ports accept guest-local peers (CID 1): every process "
+			"in the guest, containers included, can call the agent; for tests only",
+			"option=agent.unsafe_vsock_loopback_peers");
 	if (agent->cfg.log_vport && pd_logport_open(&agent->loop, agent->cfg.log_vport, err) < 0)
 		pd_warn("no log port", "err=\"%s\"", err->msg); /* logs still reach the console */
 	if (agent->is_pid1 && agent->cfg.debug_console &&

@@ -10,6 +10,7 @@
 
 #include "agent/log.h"
 #include "agent/ttrpc/address.h"
+#include "agent/ttrpc/transport.h"
 
 #define VALUE_MAX 256
 
@@ -127,7 +128,7 @@ static void set_log_level(const struct token *t, struct pd_config *cfg)
 
 static void set_server_addr(const struct token *t, struct pd_config *cfg)
 {
-	struct pd_addr addr;
+	struct pd_addr addrs[PD_MAX_SERVER_ADDRS];
 	struct pd_error err;
 	if (!t->value || t->value[0] == '\0') {
 		warn_bad(t, "empty");
@@ -137,7 +138,7 @@ static void set_server_addr(const struct token *t, struct pd_config *cfg)
 		warn_bad(t, "too long");
 		return;
 	}
-	if (pd_addr_parse(t->value, &addr, &err) < 0) {
+	if (pd_transport_parse_list(t->value, addrs, &err) < 0) {
 		warn_bad(t, err.msg);
 		return;
 	}
@@ -164,6 +165,8 @@ static bool apply_option(const struct token *t, struct pd_config *cfg, struct cg
 		set_uint(t, &cfg->debug_console_vport, 0, UINT32_MAX);
 	else if (token_is(t, "agent.log_vport"))
 		set_uint(t, &cfg->log_vport, 0, UINT32_MAX);
+	else if (token_is(t, "agent.unsafe_vsock_loopback_peers"))
+		set_bool(t, &cfg->unsafe_vsock_loopback_peers);
 	else if (token_is(t, "agent.devmode"))
 		set_bool(t, &cfg->devmode);
 	else if (token_is(t, "agent.trace"))
@@ -247,9 +250,10 @@ void pd_config_describe(const struct pd_config *cfg, char *buf, unsigned len)
 		return;
 	snprintf(buf, len,
 		 "log=%s server_addr=%s debug_console=%s debug_console_vport=%u log_vport=%u "
-		 "devmode=%s trace=%s hotplug_timeout=%u container_pipe_size=%u cgroup=%s",
+		 "devmode=%s trace=%s hotplug_timeout=%u container_pipe_size=%u cgroup=%s%s",
 		 pd_log_level_name(cfg->log_level), cfg->server_addr[0] ? cfg->server_addr : "auto",
 		 yes_no(cfg->debug_console), cfg->debug_console_vport, cfg->log_vport,
 		 yes_no(cfg->devmode), yes_no(cfg->trace), cfg->hotplug_timeout_s,
-		 cfg->container_pipe_size, cfg->cgroup_v2 ? "v2" : "v1");
+		 cfg->container_pipe_size, cfg->cgroup_v2 ? "v2" : "v1",
+		 cfg->unsafe_vsock_loopback_peers ? " unsafe_vsock_loopback_peers=true" : "");
 }

@@ -10,10 +10,15 @@
 
 struct pd_config {
 	int log_level;               /* enum pd_log_level; agent.log */
-	char server_addr[256];       /* agent.server_addr; "" = choose (vsock, else serial) */
+	char server_addr[256];       /* agent.server_addr; "" = choose (vsock, else serial); two
+				      * addresses with a comma: pd_transport_parse_list */
 	bool debug_console;          /* agent.debug_console */
 	unsigned debug_console_vport; /* agent.debug_console_vport */
 	unsigned log_vport;          /* agent.log_vport */
+	/* agent.unsafe_vsock_loopback_peers: the vsock listeners accept guest-local peers (CID 1)
+	 * besides the host — every process in the guest, containers included, can then call
+	 * the agent. For the in-guest vsock boot test only (docs/security.md). */
+	bool unsafe_vsock_loopback_peers;
 	bool devmode;                /* agent.devmode */
 	bool trace;                  /* agent.trace */
 	unsigned hotplug_timeout_s;  /* agent.hotplug_timeout, default 3 */

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# kernel-config/build.sh [--print-path] — pidone's minimal x86_64 guest kernel, built once per
-# machine from Debian's linux-source-6.1 with everything built in (no modules).
+# kernel-config/build.sh [--test] [--print-path] — pidone's minimal x86_64 guest kernel, built
+# once per machine from Debian's linux-source-6.1 with everything built in (no modules).
 #
 #   tinyconfig  +  kernel-config/*.conf (merge_config.sh)  +  olddefconfig  →  vmlinux, bzImage
+#
+# --test: the test kernel, the product fragments + kernel-config/test/*.conf (the vsock loopback
+# transport for the in-guest vsock boot test); a second cache entry. Without it the product
+# kernel, which must not have the symbols of PRODUCT_OFF (checked after olddefconfig).
 #
 # The result lives OUTSIDE the checkout in $CACHE/<hash>/{vmlinux,bzImage,config,build.log,
 # kernelrelease}, where <hash> covers every input: the fragments, the linux-source package
@@ -13,6 +17,7 @@
 #
 #   (no option)    progress on stderr, the cache directory on stdout
 #   --print-path   only the cache directory on stdout (errors still go to stderr)
+#   --test         the test kernel (with either of the above)
 #
 # Environment: PD_KERNEL_CACHE (default /var/cache/pidone/kernel), PD_KERNEL_JOBS (default nproc).
 # Details and measurements: docs/kernel.md.
@@ -35,27 +40,39 @@ ESSENTIAL=(PVH BINFMT_ELF BINFMT_SCRIPT BLK_DEV_INITRD RD_GZIP TTY SERIAL_8250
 	DEVTMPFS TMPFS EPOLL SIGNALFD FUTEX UNIX NAMESPACES UTS_NS IPC_NS PID_NS NET_NS USER_NS CGROUPS
 	MEMCG CGROUP_PIDS CPUSETS CGROUP_FREEZER CGROUP_DEVICE SECCOMP SECCOMP_FILTER)
 
+# Never in the product kernel: the vsock loopback transport lets every process of the guest,
+# containers included, dial the agent's vsock ports (docs/security.md). Kconfig's default is y.
+PRODUCT_OFF=(VSOCKETS_LOOPBACK)
+
 QUIET=0
+VARIANT=product
 say() { [ "$QUIET" = 1 ] || printf 'kernel: %s\n' "$*" >&2; }
 die() {
 	printf 'kernel: ERROR: %s\n' "$*" >&2
 	exit 1
 }
 
-case "${1:-}" in
-'') ;;
---print-path) QUIET=1 ;;
--h | --help)
-	sed -n '2,/^set -euo/{/^set -euo\|shellcheck/d;s/^# \{0,1\}//;p}' "$0"
-	exit 0
-	;;
-*) die "unknown option $1 (usage: $0 [--print-path])" ;;
-esac
+for arg in "$@"; do
+	case "$arg" in
+	--print-path) QUIET=1 ;;
+	--test) VARIANT="test" ;;
+	-h | --help)
+		sed -n '2,/^set -euo/{/^set -euo\|shellcheck/d;s/^# \{0,1\}//;p}' "$0"
+		exit 0
+		;;
+	*) die "unknown option $arg (usage: $0 [--test] [--print-path])" ;;
+	esac
+done
 
 [ "$(uname -m)" = x86_64 ] || die "builds an x86_64 guest kernel on an x86_64 host only"
 
 FRAGMENTS=("$HERE"/*.conf)
 [ -e "${FRAGMENTS[0]}" ] || die "no fragments in $HERE"
+if [ "$VARIANT" = test ]; then
+	TEST_FRAGMENTS=("$HERE"/test/*.conf)
+	[ -e "${TEST_FRAGMENTS[0]}" ] || die "no fragments in $HERE/test"
+	FRAGMENTS+=("${TEST_FRAGMENTS[@]}") # after the product ones: they win
+fi
 
 pkg_installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
@@ -84,8 +101,9 @@ ensure_packages() {
 input_hash() {
 	local f
 	{
+		printf '== variant %s\n' "$VARIANT"
 		for f in "${FRAGMENTS[@]}"; do
-			printf '== %s\n' "$(basename "$f")"
+			printf '== %s\n' "${f#"$HERE"/}"
 			cat "$f"
 		done
 		printf '== %s %s\n' "$SRC_PKG" "$SRC_VERSION"
@@ -177,6 +195,15 @@ verify_config() {
 	printf 'verify: %d symbols checked, %d differ\n' "${#want[@]}" "$bad" >>"$LOG"
 	[ "$bad" = 0 ] || say "$bad symbol(s) did not take (see docs/kernel.md: fix the dependency)"
 	[ "$fatal" = 0 ] || { printf 'kernel: ERROR: essential symbols missing\n' >&2; return 1; }
+	[ "$VARIANT" = product ] || return 0
+	for sym in "${PRODUCT_OFF[@]}"; do
+		val=${got[$sym]:-n}
+		[ "$val" = n ] && continue
+		printf 'kernel: ERROR: CONFIG_%s=%s in the product kernel (PRODUCT_OFF)\n' "$sym" \
+			"$val" >&2
+		fatal=1
+	done
+	[ "$fatal" = 0 ]
 }
 
 build() {
@@ -224,7 +251,8 @@ BUILD=$CACHE/build-$SRC_VERSION
 mkdir -p "$BUILD"
 LOG=$BUILD/build.log
 : >"$LOG"
-say "building $SRC_PKG $SRC_VERSION (hash $HASH) in $BUILD with $JOBS jobs, log $LOG"
+say "building the $VARIANT kernel, $SRC_PKG $SRC_VERSION (hash $HASH) in $BUILD" \
+	"with $JOBS jobs, log $LOG"
 step configure configure
 verify_config || exit 1 # it printed what is wrong; the log would add nothing
 step "make vmlinux bzImage" build

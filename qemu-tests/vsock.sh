@@ -2,19 +2,35 @@
 # qemu-tests/vsock.sh BUILD_DIR MODE — the agent's vsock side, exercised inside the guest.
 #
 # The host must never dial AF_VSOCK (there is no vhost-vsock here, and CID 2 is the host's
-# own hypervisor), and QEMU gets no vsock device. The guest kernel's loopback transport
-# (CONFIG_VSOCKETS_LOOPBACK) lets a client in the guest reach the guest's own listeners at
-# CID 1, so the clients run in the guest: build/pidonectl-static and build/sockchat-static,
-# which the debug initrd carries as /bin/pidonectl and /bin/sockchat.
+# own hypervisor), and QEMU gets no vsock device. The test kernel's loopback transport
+# (kernel-config/build.sh --test: CONFIG_VSOCKETS_LOOPBACK, which the product kernel lacks)
+# lets a client in the guest reach the guest's own listeners, as CID 1, so the clients run in
+# the guest: build/pidonectl-static and build/sockchat-static, which the debug initrd carries
+# as /bin/pidonectl and /bin/sockchat, and which the container rootfs get too.
 #
-# MODE ttrpc: agent.server_addr=vsock://-1:1024, agent.debug_console (a shell on the serial
-#   console) and agent.log_vport=1025, and no virtio-serial device (PD_NO_AGENT_PORT=1).
-#   Everything the host does goes through the console shell (typed with build/itest/sockchat, as run.sh's debug-console check does): pidonectl
-#   over vsock checks health, creates the sandbox, runs a container and destroys the sandbox
-#   (the VM powers off); sockchat on the log port sees the agent's log lines.
-# MODE vport: agent.debug_console_vport=1026 — the debug shell is on vsock, so the console
-#   has none. The agent serves on virtio-serial as usual; the host runs a container whose
-#   program is sockchat, dialling vsock://1:1026 and getting an answer from the shell.
+# The agent's vsock ports answer only the host (CID 2; agent/ttrpc/peer.c). A guest-local
+# client (CID 1) is answered only with agent.unsafe_vsock_loopback_peers, the test-only
+# option of the ttrpc and vport modes; refuse and noloop are the product settings.
+#
+# MODE ttrpc (test kernel, unsafe option): agent.server_addr=vsock://-1:1024,
+#   agent.debug_console (a shell on the serial console) and agent.log_vport=1025, and no
+#   virtio-serial device (PD_NO_AGENT_PORT=1). Everything the host does goes through the
+#   console shell (typed with build/itest/sockchat, as run.sh's debug-console check does):
+#   pidonectl over vsock checks health, creates the sandbox, runs a container and destroys the
+#   sandbox (the VM powers off); sockchat on the log port sees the agent's log lines.
+# MODES vport, refuse, noloop: the host drives the agent over virtio-serial, which also
+#   listens on vsock://-1:1024 (agent.server_addr=serial://agent.channel.0,vsock://-1:1024),
+#   with the debug shell on vsock port 1026 (then none on the console) and the log on 1025.
+#   The same containers dial the three ports from inside the guest: pidonectl check on
+#   vsock://1:1024, sockchat on the log port and on the debug shell's port; and pidonectl on
+#   vsock://2:1024, the host's CID, which never reaches the agent (ENODEV: the built-in
+#   virtio transport takes CID 2 and has no device).
+#     vport  (test kernel, unsafe option): each gets its answer (SERVING, a log line, the shell).
+#     refuse (test kernel, product agent): each is closed without a byte (pidonectl: connection
+#            closed by the agent; sockchat exit 3), the agent logs a refusal for each port,
+#            and the host's connection works before and after.
+#     noloop (product kernel, product agent): connect() itself fails (ENODEV: no transport
+#            reaches CID 1 or 2 from inside the guest); the host's connection works.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,11 +39,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=qemu-tests/containers.sh
 . "$HERE/containers.sh"
 
-[ $# -eq 2 ] || { echo "usage: $0 BUILD_DIR ttrpc|vport" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 BUILD_DIR ttrpc|vport|refuse|noloop" >&2; exit 2; }
 MODE=$2
 pd_vm_setup "$1" || exit 1
 INITRD=${PD_INITRD:-$PD_BUILD/pidone-initrd-debug.img}
-VSOCK_TTRPC=vsock://1:1024
+TTRPC_VPORT=1024
+VSOCK_TTRPC=vsock://1:$TTRPC_VPORT
 LOG_VPORT=1025
 CONSOLE_VPORT=1026
 BOOT_WAIT_S=60
@@ -54,12 +71,33 @@ pd_vctl() {
 	pd_shell "pidonectl --addr $VSOCK_TTRPC $*" "${PD_VCTL_WAIT_S:-40}"
 }
 
+# The kernel's config (kernel-config/build.sh keeps it next to the vmlinux) must match the
+# mode: the vsock loopback transport in the test kernel, not in the product kernel.
+check_kernel_variant() {
+	local config
+	config=$(dirname "$(pd_kernel)")/config
+	[ -f "$config" ] ||
+		{ echo "no $config: PD_KERNEL must be a kernel-config/build.sh vmlinux"; return 1; }
+	if grep -qx 'CONFIG_VSOCKETS_LOOPBACK=[ym]' "$config"; then
+		[ "$KERNEL_VARIANT" = test ] ||
+			{ echo "$MODE needs the product kernel; $config has the vsock loopback"; return 1; }
+	else
+		[ "$KERNEL_VARIANT" = product ] || {
+			echo "$MODE needs the test kernel (build.sh --test); $config has no vsock loopback"
+			return 1
+		}
+	fi
+	echo "$KERNEL_VARIANT kernel: $config"
+}
+
 check_artifacts() {
 	local f
 	for f in "$INITRD" "$PD_BUILD/pidonectl" "$PD_BUILD/itest/sockchat" \
-		"$PD_BUILD/sockchat-static" "$PD_BUILD/pdtest" "$(pd_kernel)"; do
+		"$PD_BUILD/sockchat-static" "$PD_BUILD/pidonectl-static" "$PD_BUILD/pdtest" \
+		"$(pd_kernel)"; do
 		[ -f "$f" ] || { echo "missing $f"; return 1; }
 	done
+	check_kernel_variant || return 1
 	# No vsock device of any kind for QEMU: the guest must do with its loopback transport.
 	case " ${PD_QEMU_EXTRA:-} " in
 	*vsock*) echo "PD_QEMU_EXTRA asks for a vsock device: $PD_QEMU_EXTRA"; return 1 ;;
@@ -193,35 +231,162 @@ check_vsock_destroy_poweroff() {
 	echo "destroy-sandbox over vsock (pidonectl status $st); qemu exited 0"
 }
 
-# ---- MODE vport ---------------------------------------------------------------------------
+# ---- MODES vport, refuse, noloop ---------------------------------------------------------
 
+# The agent announced both addresses, and the unsafe option exactly when the mode sets it.
 check_boot_health() {
 	local out
 	pd_qemu_start "$INITRD" || return 1
 	out=$(pd_ctl_while_up --wait "$BOOT_WAIT_S" check) || { echo "$out"; return 1; }
 	echo "$out" | grep -q SERVING || { echo "no SERVING in: $out"; return 1; }
-	echo "SERVING on virtio-serial"
+	pd_console_text | grep -q "msg=\"pidone serving\".*addr=$SERVER_ADDRS " ||
+		{ echo "no 'pidone serving ... addr=$SERVER_ADDRS' on the console"; return 1; }
+	check_unsafe_announced || return 1
+	echo "SERVING on virtio-serial; also listening on vsock://-1:1024"
+}
+
+check_unsafe_announced() {
+	if [ "$UNSAFE" = 1 ]; then
+		pd_console_text | grep -q 'msg="UNSAFE: the vsock ports accept guest-local peers' ||
+			{ echo "no UNSAFE warning on the console"; return 1; }
+		echo "the agent warned: UNSAFE (test-only option on)"
+	elif pd_console_text | grep -q 'UNSAFE\|unsafe_vsock_loopback_peers=true'; then
+		echo "the unsafe option is on in the product setting"
+		return 1
+	fi
 }
 
 check_create_sandbox() {
 	pd_ctl_while_up create-sandbox --id vp-sb --hostname vport-box --share-9p "$PD_SHARE_TAG"
 }
 
-# A container's program dials the debug console's vsock port and types to the shell there.
-check_console_vport() {
-	local out st
-	pd_share_rootfs vp-chat
-	cp "$PD_BUILD/sockchat-static" "$PD_SHARE/vp-chat/rootfs/bin/sockchat"
-	pd_bundle "$PD_WORK/bundle-vp-chat" sockchat "vsock://1:$CONSOLE_VPORT" \
-		'echo vport-$((40+2))\\n' vport-42 20 || return 1
-	out=$(pd_ctl_while_up run --id vp-chat --rootfs-guest-path \
-		"$PD_GUEST_SHARED/vp-chat/rootfs" "$PD_WORK/bundle-vp-chat")
-	st=$?
-	[ "$st" = 0 ] || { echo "sockchat in the container: exit $st; output: $out"; return 1; }
-	echo "$out" | grep -q vport-42 || { echo "no vport-42 in: $out"; return 1; }
-	pd_console_text | grep -q 'msg="debug console".*on=vsock' ||
-		{ echo "no 'debug console ... on=vsock' line on the console"; return 1; }
-	echo "the shell on vsock port $CONSOLE_VPORT answered vport-42"
+# pd_dial ID ARGS...: a container of the share whose program is ARGS (pidonectl or sockchat,
+# both static, in its /bin), run by the host over virtio-serial. Sets DIAL_OUT (its stdout
+# and stderr, and pidonectl's own errors) and DIAL_ST (its exit status).
+pd_dial() {
+	local id=$1
+	shift
+	pd_share_rootfs "$id"
+	cp "$PD_BUILD/sockchat-static" "$PD_SHARE/$id/rootfs/bin/sockchat"
+	cp "$PD_BUILD/pidonectl-static" "$PD_SHARE/$id/rootfs/bin/pidonectl"
+	pd_bundle "$PD_WORK/bundle-$id" "$@" || return 1
+	DIAL_OUT=$(pd_ctl_while_up run --id "$id" --rootfs-guest-path \
+		"$PD_GUEST_SHARED/$id/rootfs" "$PD_WORK/bundle-$id" 2>&1)
+	DIAL_ST=$?
+	DIAL_OUT=${DIAL_OUT//$'\n'/ | }
+	pd_qemu_running || { echo "qemu exited: $DIAL_OUT"; return 1; }
+}
+
+# The expected end of a dial, by mode. refused: the connection was made (so it was the agent
+# that ended it) and closed without a byte; nodev: connect() failed for want of a transport.
+# pidonectl exits 3 (transport) in both, with "connection closed by the agent" or a reset /
+# broken pipe in the first case and "No such device" in the second; sockchat exits 3 (closed
+# by the peer, after 0 bytes) or 4 (connect failed).
+expect_pidonectl() {
+	case $EXPECT in
+	answer)
+		[ "$DIAL_ST" = 0 ] && [[ $DIAL_OUT == *SERVING* ]] && [[ $DIAL_OUT != *NOT_SERVING* ]]
+		;;
+	refused)
+		[ "$DIAL_ST" = 3 ] && [[ $DIAL_OUT != *SERVING* ]] &&
+			[[ $DIAL_OUT =~ "connection closed by the agent"|"reset by peer"|"Broken pipe" ]]
+		;;
+	nodev)
+		[ "$DIAL_ST" = 3 ] && [[ $DIAL_OUT != *SERVING* ]] && [[ $DIAL_OUT == *"No such device"* ]]
+		;;
+	esac
+}
+
+# expect_sockchat WANT: WANT is what the port says when it answers.
+expect_sockchat() {
+	case $EXPECT in
+	answer) [ "$DIAL_ST" = 0 ] && [[ $DIAL_OUT == *"$1"* ]] ;;
+	refused)
+		[ "$DIAL_ST" = 3 ] && [[ $DIAL_OUT == *"closed by the peer"*"after 0 bytes"* ]] &&
+			[[ $DIAL_OUT != *"$1"* ]]
+		;;
+	nodev) [ "$DIAL_ST" = 4 ] && [[ $DIAL_OUT == *"No such device"* ]] ;;
+	esac
+}
+
+# A container calls Health.Check on the agent's vsock port at CID 1 (the loopback), then at
+# the host's CID 2: that one never reaches the agent in any mode — the virtio transport is
+# built in and takes CID 2 even with no device, and fails with ENODEV.
+check_dial_ttrpc() {
+	local cid want
+	for cid in 1 2; do
+		want=$EXPECT
+		[ "$cid" = 1 ] || want=nodev
+		pd_dial "vp-ttrpc$cid" pidonectl --addr "vsock://$cid:$TTRPC_VPORT" check || return 1
+		EXPECT=$want expect_pidonectl || {
+			echo "pidonectl check on vsock://$cid:$TTRPC_VPORT from a container, want $want:" \
+				"exit $DIAL_ST: $DIAL_OUT"
+			return 1
+		}
+		echo "vsock://$cid:$TTRPC_VPORT: $want (exit $DIAL_ST: ${DIAL_OUT:0:120})"
+	done
+}
+
+# A container reads the log port: a reader that is let in gets "log reader attached" (no
+# quotes in container arguments: pd_bundle writes them into JSON as they are).
+check_dial_log() {
+	pd_dial vp-log sockchat "vsock://1:$LOG_VPORT" '' 'log reader attached' 20 || return 1
+	expect_sockchat 'log reader attached' || {
+		echo "sockchat on the log port from a container, want $EXPECT: exit $DIAL_ST: $DIAL_OUT"
+		return 1
+	}
+	echo "vsock://1:$LOG_VPORT: $EXPECT (exit $DIAL_ST: ${DIAL_OUT:0:120})"
+}
+
+# A container types to the debug shell's port.
+check_dial_console() {
+	# shellcheck disable=SC2016 # $((40+2)) is for the shell at the other end
+	pd_dial vp-chat sockchat "vsock://1:$CONSOLE_VPORT" 'echo vport-$((40+2))\\n' vport-42 20 ||
+		return 1
+	expect_sockchat vport-42 || {
+		echo "sockchat on the debug console port from a container, want $EXPECT:" \
+			"exit $DIAL_ST: $DIAL_OUT"
+		return 1
+	}
+	echo "vsock://1:$CONSOLE_VPORT: $EXPECT (exit $DIAL_ST: ${DIAL_OUT:0:120})"
+}
+
+# What the agent logged about those connections: in refuse, a refusal naming each port and
+# CID 1, and no shell, no log reader; otherwise no refusal at all (answer: the shell and the
+# reader did start; nodev: nothing reached the agent).
+check_agent_log() {
+	local text port refused='msg="connection refused: only the host may use this vsock port"'
+	text=$(pd_console_text)
+	if [ "$EXPECT" = refused ]; then
+		for port in "$TTRPC_VPORT" "$LOG_VPORT" "$CONSOLE_VPORT"; do
+			echo "$text" | grep -qF "$refused port=$port peer_cid=1 " ||
+				{ echo "no refusal of peer_cid=1 logged for port $port"; return 1; }
+		done
+		! echo "$text" | grep -q 'msg="debug console".*on=vsock' ||
+			{ echo "a refused peer got a shell"; return 1; }
+		! echo "$text" | grep -q 'msg="log reader attached"' ||
+			{ echo "a refused peer got the log"; return 1; }
+		echo "refusals of peer_cid=1 logged for ports $TTRPC_VPORT $LOG_VPORT" \
+			"$CONSOLE_VPORT; no shell, no log reader"
+		return 0
+	fi
+	! echo "$text" | grep -q 'connection refused: only the host' ||
+		{ echo "a refusal was logged in mode $MODE"; return 1; }
+	if [ "$EXPECT" = answer ]; then
+		echo "$text" | grep -q 'msg="debug console".*on=vsock' ||
+			{ echo "no 'debug console ... on=vsock' line"; return 1; }
+		echo "$text" | grep -q 'msg="log reader attached"' ||
+			{ echo "no 'log reader attached' line"; return 1; }
+	fi
+	echo "no refusal logged ($EXPECT)"
+}
+
+# The host's connection works after the attempts.
+check_host_after() {
+	local out
+	out=$(pd_ctl_while_up check) || { echo "$out"; return 1; }
+	echo "$out" | grep -q SERVING || { echo "no SERVING in: $out"; return 1; }
+	echo "the host's Health.Check over virtio-serial: SERVING"
 }
 
 check_destroy_poweroff() {
@@ -232,15 +397,20 @@ check_destroy_poweroff() {
 	echo "qemu exited 0"
 }
 
+UNSAFE_OPT=agent.unsafe_vsock_loopback_peers
+SERVER_ADDRS=serial://$PD_SERIAL_NAME,vsock://-1:$TTRPC_VPORT
 case $MODE in
 ttrpc)
+	KERNEL_VARIANT="test"
+	UNSAFE=1
 	PD_NO_AGENT_PORT=1
 	EXTRA_APPEND="agent.server_addr=vsock://-1:1024 agent.debug_console \
-agent.log_vport=$LOG_VPORT ${EXTRA_APPEND:-}"
+agent.log_vport=$LOG_VPORT $UNSAFE_OPT ${EXTRA_APPEND:-}"
 	CHECKS=(
 		"artifacts fatal check_artifacts"
 		"vsock:boot+console-shell fatal check_boot_shell"
 		"vsock:no-vsock-device - check_no_vsock_device"
+		"vsock:unsafe-option - check_unsafe_announced"
 		"vsock:log-reader-start - check_log_reader_start"
 		"vsock:health fatal check_vsock_health"
 		"vsock:create-sandbox - check_vsock_create_sandbox"
@@ -251,20 +421,30 @@ agent.log_vport=$LOG_VPORT ${EXTRA_APPEND:-}"
 		"console always pd_console_clean"
 	)
 	;;
-vport)
-	EXTRA_APPEND="agent.debug_console agent.debug_console_vport=$CONSOLE_VPORT \
-${EXTRA_APPEND:-}"
+vport | refuse | noloop)
+	case $MODE in
+	vport) KERNEL_VARIANT="test" UNSAFE=1 EXPECT=answer ;;
+	refuse) KERNEL_VARIANT="test" UNSAFE=0 EXPECT=refused ;;
+	noloop) KERNEL_VARIANT=product UNSAFE=0 EXPECT=nodev ;;
+	esac
+	EXTRA_APPEND="agent.server_addr=$SERVER_ADDRS agent.debug_console \
+agent.debug_console_vport=$CONSOLE_VPORT agent.log_vport=$LOG_VPORT ${EXTRA_APPEND:-}"
+	[ "$UNSAFE" = 0 ] || EXTRA_APPEND="$EXTRA_APPEND $UNSAFE_OPT"
 	CHECKS=(
 		"artifacts fatal check_artifacts"
-		"vport:boot+health fatal check_boot_health"
-		"vport:create-sandbox - check_create_sandbox"
-		"vport:debug-console-vport - check_console_vport"
-		"vport:destroy+poweroff - check_destroy_poweroff"
+		"$MODE:boot+health fatal check_boot_health"
+		"$MODE:create-sandbox fatal check_create_sandbox"
+		"$MODE:container-dials-ttrpc - check_dial_ttrpc"
+		"$MODE:container-dials-log - check_dial_log"
+		"$MODE:container-dials-console - check_dial_console"
+		"$MODE:agent-log - check_agent_log"
+		"$MODE:host-still-served - check_host_after"
+		"$MODE:destroy+poweroff - check_destroy_poweroff"
 		"console always pd_console_clean"
 	)
 	;;
 *)
-	echo "usage: $0 BUILD_DIR ttrpc|vport" >&2
+	echo "usage: $0 BUILD_DIR ttrpc|vport|refuse|noloop" >&2
 	exit 2
 	;;
 esac

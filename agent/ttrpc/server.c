@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/log.h"
+#include "agent/ttrpc/peer.h"
 
 #define STOP_GRACE_NS (2LL * 1000 * 1000 * 1000)
 #define FRAME_TIMEOUT_NS (30LL * 1000 * 1000 * 1000)
@@ -100,7 +101,7 @@ static void on_accept(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
 	struct pd_listener *l = pd_container_of(w, struct pd_listener, watch);
 	struct pd_server *srv = l->srv;
 	for (;;) {
-		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = pd_peer_accept(w->fd, SOCK_NONBLOCK | SOCK_CLOEXEC); /* vsock: host only */
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && shed_one(srv, w->fd))
 			continue;
 		if (fd < 0) {

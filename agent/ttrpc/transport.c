@@ -61,6 +61,35 @@ int pd_transport_listen(const struct pd_addr *addr, struct pd_error *err)
 	}
 }
 
+int pd_transport_parse_list(const char *text, struct pd_addr addrs[PD_MAX_SERVER_ADDRS],
+			    struct pd_error *err)
+{
+	int n = 0, listeners = 0, serials = 0;
+	for (const char *p = text;; n++) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char one[256];
+		if (n == PD_MAX_SERVER_ADDRS)
+			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+					    "more than %d server addresses", PD_MAX_SERVER_ADDRS);
+		if (len >= sizeof(one))
+			return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "server address too long");
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (pd_addr_parse(one, &addrs[n], err) < 0)
+			return -1;
+		bool serial = addrs[n].kind == PD_ADDR_SERIAL;
+		if (serial ? ++serials > 1 : ++listeners > 1)
+			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+					    "two %s addresses: one listening socket and one "
+					    "virtio-serial port at most",
+					    serial ? "serial" : "listening");
+		if (!comma)
+			return n + 1;
+		p = comma + 1;
+	}
+}
+
 /* Read a small sysfs attribute without its trailing newline. */
 static int read_attr(const char *path, char *buf, size_t len)
 {

@@ -13,6 +13,14 @@
  * left by an earlier run is replaced (only if it is a socket). */
 int pd_transport_listen(const struct pd_addr *addr, struct pd_error *err);
 
+/* agent.server_addr / --server-addr: one address, or two separated by a comma — at most one
+ * listening socket (unix or vsock) and one virtio-serial port, e.g.
+ * "serial://agent.channel.0,vsock://-1:1024": the vsock boot test's host talks on the port
+ * while containers try the vsock listener. Fills addrs; returns how many (1 or 2). */
+#define PD_MAX_SERVER_ADDRS 2
+int pd_transport_parse_list(const char *text, struct pd_addr addrs[PD_MAX_SERVER_ADDRS],
+			    struct pd_error *err);
+
 /* Find the virtio-serial port named `name` under sysfs_root/class/virtio-ports (sysfs_root
  * is "/sys" in production) and return "vportNpM" in dev (the /dev entry). */
 int pd_serial_find(const char *sysfs_root, const char *name, char *dev, size_t len,

@@ -1,6 +1,9 @@
 /* sockchat SOCKET TEXT WANT SECONDS: connect to a unix socket (a QEMU chardev) or, inside a
  * guest, to vsock://CID:PORT; send TEXT ("\n" escapes expanded; may be empty), then read until
- * WANT shows up (exit 0) or SECONDS pass (exit 1). What was read goes to stdout. For the
+ * WANT shows up (exit 0) or SECONDS pass (exit 1). What was read goes to stdout. Exit 3: the
+ * peer closed the connection (EOF, or a reset on a write or read) before WANT — what the
+ * agent's vsock ports do to anyone but the host (qemu-tests/vsock.sh); the count of bytes
+ * received goes to stderr. Exit 2: usage, 4: connect failed. For the
  * debug-console checks of the boot test: build/itest/sockchat on the host (unix sockets only),
  * build/sockchat-static (-DSOCKCHAT_VSOCK, musl) in the guest for its vsock ports. */
 #include <linux/vm_sockets.h>
@@ -67,6 +70,13 @@ static int dial(const char *where)
 	return fd;
 }
 
+static int closed(size_t have, const char *how)
+{
+	fflush(stdout);
+	fprintf(stderr, "sockchat: closed by the peer (%s) after %zu bytes\n", how, have);
+	return 3;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -76,12 +86,15 @@ int main(int argc, char **argv)
 	int fd = dial(argv[1]);
 	if (fd < 0) {
 		perror(argv[1]);
-		return 1;
+		return 4;
 	}
 	char text[4096], seen[65536];
 	size_t len = unescape(argv[2], text), have = 0;
-	if (len && write(fd, text, len) != (ssize_t)len) {
-		perror("write");
+	/* MSG_NOSIGNAL: a peer that closed at once is exit 3, not a death by SIGPIPE. */
+	if (len && send(fd, text, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			return closed(0, "send");
+		perror("send");
 		return 1;
 	}
 	time_t end = time(NULL) + atoi(argv[4]);
@@ -90,7 +103,9 @@ int main(int argc, char **argv)
 		if (poll(&p, 1, 200) <= 0)
 			continue;
 		ssize_t n = read(fd, seen + have, sizeof(seen) - 1 - have);
-		if (n <= 0)
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return closed(have, n == 0 ? "EOF" : "ECONNRESET");
+		if (n < 0)
 			break;
 		fwrite(seen + have, 1, (size_t)n, stdout);
 		have += (size_t)n;

@@ -78,6 +78,7 @@ static void assert_defaults(const struct pd_config *c)
 	assert_int_equal(c->hotplug_timeout_s, 3);
 	assert_int_equal(c->container_pipe_size, 0);
 	assert_false(c->cgroup_v2);
+	assert_false(c->unsafe_vsock_loopback_peers);
 }
 
 /* --- command line ------------------------------------------------------------------------ */
@@ -111,6 +112,14 @@ static void test_every_option(void **state)
 
 	c = parse("agent.server_addr=vsock://-1:2048 agent.server_addr=serial://agent.channel.0");
 	assert_string_equal(c.server_addr, "serial://agent.channel.0"); /* last one wins */
+	/* A virtio-serial port and a listener together (the vsock boot test's vport mode). */
+	c = parse("agent.server_addr=serial://agent.channel.0,vsock://-1:1024");
+	assert_string_equal(c.server_addr, "serial://agent.channel.0,vsock://-1:1024");
+	assert_int_equal(logged(BAD), 0);
+	c = parse("agent.unsafe_vsock_loopback_peers");
+	assert_true(c.unsafe_vsock_loopback_peers);
+	c = parse("agent.unsafe_vsock_loopback_peers=0");
+	assert_false(c.unsafe_vsock_loopback_peers);
 	c = parse("agent.log=warning");
 	assert_int_equal(c.log_level, PD_LOG_WARN);
 	c = parse("agent.log=critical");
@@ -128,6 +137,12 @@ static void test_bad_values_keep_defaults(void **state)
 	    "agent.server_addr=tcp://1.2.3.4:5",
 	    "agent.server_addr=",
 	    "agent.server_addr",
+	    "agent.server_addr=vsock://-1:1024,",
+	    "agent.server_addr=vsock://-1:1024,vsock://-1:1025",
+	    "agent.server_addr=serial://a,serial://b",
+	    "agent.server_addr=serial://a,vsock://-1:1024,unix:///x",
+	    "agent.server_addr=serial://a,tcp://1.2.3.4:5",
+	    "agent.unsafe_vsock_loopback_peers=maybe",
 	    "agent.debug_console_vport=-1",
 	    "agent.debug_console_vport=0x10",
 	    "agent.debug_console_vport=",
@@ -342,6 +357,10 @@ static void test_describe(void **state)
 	assert_non_null(strstr(buf, "log=debug server_addr=vsock://-1:1024 "));
 	assert_non_null(strstr(buf, "trace=true"));
 	assert_non_null(strstr(buf, "cgroup=v2"));
+	assert_null(strstr(buf, "unsafe"));
+	struct pd_config u = parse("agent.unsafe_vsock_loopback_peers");
+	pd_config_describe(&u, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " unsafe_vsock_loopback_peers=true"));
 
 	memset(buf, 'Z', sizeof(buf));
 	pd_config_describe(&c, buf, 8);
