@@ -2,7 +2,10 @@
  *
  *   pid 1:     boot (mounts, cmdline, cgroups, modules, console), serve ttRPC on the
  *              configured transport, and on DestroySandbox / SIGTERM / SIGPWR power off.
- *   otherwise: serve on --server-addr (host tests, benchmarks); no boot work. */
+ *   otherwise: serve on --server-addr (host tests, benchmarks); no boot work.
+ *   argv[0] "pidns-holder": pid 1 of the sandbox's shared pid namespace, exec'd by the
+ *              agent itself (agent/sandbox/pidns_holder.h); decided before anything else,
+ *              since it is pid 1 too. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include "agent/container/rootfs.h"
 #include "agent/net/net.h"
 #include "agent/rpc/rpc.h"
+#include "agent/sandbox/pidns_holder.h"
 #include "agent/statecmd.h"
 #include "agent/ttrpc/peer.h"
 #include "agent/ttrpc/transport.h"
@@ -186,6 +190,8 @@ int main(int argc, char **argv)
 	struct pd_error err;
 	sigset_t old;
 
+	if (argc >= 1 && argv[0] && strcmp(argv[0], PD_PIDNS_HOLDER_ARGV0) == 0)
+		pd_pidns_holder_main();
 	pd_signals_block_all(&old); /* before anything: signals only through the signalfd */
 	pd_undumpable(); /* and so every fork from its first instruction (agent/child_fds.h) */
 	pd_error_clear(&err);

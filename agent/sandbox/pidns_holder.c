@@ -1,8 +1,12 @@
-/* The holder is a fork of the agent that never execs: nothing to install in the guest, and
- * it needs nothing but waitpid. Its signals are blocked and taken with sigwaitinfo: a pid
- * namespace's init never gets a signal it has no handler for, but a blocked one is queued.
- * PR_SET_PDEATHSIG covers the agent dying (on a guest the VM ends anyway, on a host run it
- * must not linger). */
+/* The agent's side of the sandbox's pid namespace holder: clone it into new namespaces,
+ * exec it, wait for its handshake, pin its pid namespace, watch it, kill it.
+ *
+ * Why an exec: whatever is pid 1 of a shared pid namespace is visible to every container
+ * in it, and one with CAP_SYS_PTRACE reads its root, cwd, fds, memory and namespaces
+ * through /proc/1. A fork of the agent would show it all; the fresh image
+ * (pidns_holder_run.c) holds nothing. Until the exec the child is non-dumpable (inherited
+ * from the agent, agent/child_fds.h) and holds no fd but the handshake pipe. The exec is
+ * of /proc/self/exe: the very binary the agent runs, whatever happened to its path since. */
 #include "pidns_holder.h"
 
 #include <errno.h>
@@ -17,37 +21,41 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/child_fds.h"
 #include "agent/log.h"
 #include "agent/sandbox/sandbox.h"
 #include "agent/sandbox/sandbox_ns.h"
 #include "agent/signals.h"
 #include "init/mounts.h"
 
-#define HOLDER_NAME "pidns-holder" /* its comm: what `ps` in a container shows as pid 1 */
-#define PF_EXITING  0x00000004     /* the kernel's task flag, /proc/<pid>/stat field 9 */
-#define READY_WAIT_MS 5000         /* the holder's set-up is a few system calls */
+#define PF_EXITING    0x00000004 /* the kernel's task flag, /proc/<pid>/stat field 9 */
+#define READY_WAIT_MS 5000       /* an exec and a few system calls */
+/* Every namespace but the user one (it stays the agent's: the holder needs no ids of its
+ * own and keeps no capability in it) and time (it only applies to children): a container
+ * that setns into the holder's (CAP_SYS_ADMIN) finds fresh, empty ones. */
+#define HOLDER_CLONE_FLAGS                                                                         \
+	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
-/* ready_fd: written once the holder has its name and its signals blocked, so that no
- * container can see (or signal) a half-made holder. */
-__attribute__((noreturn)) static void holder_main(int ready_fd)
+/* In the clone, before the exec: default signals, no mask, the pipe on its fixed number and
+ * nothing else, an empty environment. */
+__attribute__((noreturn)) static void holder_exec(int ready_fd)
 {
-	sigset_t set;
+	static char *const argv[] = {PD_PIDNS_HOLDER_ARGV0, NULL};
+	static char *const envp[] = {NULL};
+	int *const keep[] = {&ready_fd};
+	pd_undumpable();
+	/* The pipe lands on 3 = PD_PIDNS_HOLDER_READY_FD; 0-2 go too (/dev/null or the
+	 * console: the holder has nothing to say). */
+	if (pd_child_keep_fds(keep, 1) < 0 || ready_fd != PD_PIDNS_HOLDER_READY_FD ||
+	    fcntl(ready_fd, F_SETFD, 0) < 0)
+		_exit(126);
+	close(0);
+	close(1);
+	close(2);
 	pd_signals_reset_for_child();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	prctl(PR_SET_NAME, HOLDER_NAME);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (write(ready_fd, "r", 1) != 1)
-		_exit(1);
-	syscall(SYS_close_range, 0U, ~0U, 0U); /* hold none of the agent's sockets */
-	for (;;) {
-		if (sigwaitinfo(&set, NULL) == SIGTERM)
-			_exit(0);
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-	}
+	execve("/proc/self/exe", argv, envp);
+	_exit(127);
 }
 
 /* The namespace is dead with it (no process can enter it any more): unpin it, so that the
@@ -95,21 +103,31 @@ static bool holder_alive(pid_t pid)
 	return state != 'Z' && state != 'X' && !(flags & PF_EXITING);
 }
 
+/* "r", or "!why" from a holder that failed, or EOF from one that died (or whose exec
+ * failed). */
 static int wait_ready(int fd, pid_t pid, struct pd_error *err)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	char c;
-	int n;
-	while ((n = poll(&pfd, 1, READY_WAIT_MS)) < 0 && errno == EINTR)
+	char msg[PD_ERROR_MSG_MAX];
+	ssize_t n;
+	int rc;
+	while ((rc = poll(&pfd, 1, READY_WAIT_MS)) < 0 && errno == EINTR)
 		;
-	if (n == 0)
+	if (rc == 0)
 		return pd_error_set(err, PD_DEADLINE_EXCEEDED, 0,
 				    "the pid namespace holder (pid %d) was not ready within %d ms",
 				    (int)pid, READY_WAIT_MS);
-	if (n < 0 || read(fd, &c, 1) != 1)
-		return pd_error_set(err, PD_INTERNAL, 0,
-				    "the pid namespace holder (pid %d) died while starting", (int)pid);
-	return 0;
+	while ((n = read(fd, msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1 && msg[0] == 'r')
+		return 0;
+	if (n > 1 && msg[0] == '!') {
+		msg[n] = '\0';
+		return pd_error_set(err, PD_INTERNAL, 0, "the pid namespace holder (pid %d): %s",
+				    (int)pid, msg + 1);
+	}
+	return pd_error_set(err, PD_INTERNAL, 0,
+			    "the pid namespace holder (pid %d) died while starting", (int)pid);
 }
 
 int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err)
@@ -122,9 +140,9 @@ int pd_pidns_holder_start(struct pd_pidns_holder *h, struct pd_error *err)
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return pd_error_errno(err, errno, "pipe for the pid namespace holder");
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid_t pid = (pid_t)syscall(SYS_clone, HOLDER_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid == 0)
-		holder_main(ready[1]);
+		holder_exec(ready[1]);
 	int e = errno;
 	close(ready[1]);
 	if (pid < 0) {

@@ -60,6 +60,8 @@ trap cleanup EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/attacker_bounds.sh"
 # Attacks on the agent's set-up children (issue 11): attacker_fds_tests.
 . "$(dirname "${BASH_SOURCE[0]}")/attacker_fds.sh"
+# Attacks on the shared pid namespace's PID 1 (issue 11): attacker_holder_tests.
+. "$(dirname "${BASH_SOURCE[0]}")/attacker_holder.sh"
 
 pass() {
 	echo "PASS $1"
@@ -259,6 +261,8 @@ storage_tests
 attacker_bounds_tests
 # ---- the agent's set-up children hold nothing of it (issue 11), see attacker_fds.sh -----
 attacker_fds_tests
+# ---- the shared pid namespace's PID 1 holds nothing of the agent (issue 11), attacker_holder.sh
+attacker_holder_tests
 
 echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

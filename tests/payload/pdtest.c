@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,9 +14,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -357,6 +362,166 @@ static int fdrace(int want, const char *comm, const char *only)
 	return r.leaks ? 1 : r.n_seen < want ? 3 : 0;
 }
 
+/* ---- holder-probe: what a container sees of its pid 1 (tests/integration/attacker_holder) -- */
+
+/* "KEY: a b c" for the entries of a directory ("KEY: (empty)"), or "KEY: error <errno>". */
+static void probe_dir(const char *key, const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+	if (!d) {
+		printf("%s: error %s\n", key, strerror(errno));
+		return;
+	}
+	printf("%s:", key);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			printf(" %s", e->d_name), n++;
+	printf("%s\n", n ? "" : " (empty)");
+	closedir(d);
+}
+
+/* A file's bytes with NULs and newlines as '|', "KEY: error ..." if unreadable. */
+static void probe_file(const char *key, const char *path)
+{
+	char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		printf("%s: error %s\n", key, strerror(errno));
+	} else {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == '\0' || buf[i] == '\n')
+				buf[i] = '|';
+		buf[n] = '\0';
+		printf("%s: %zd bytes %s\n", key, n, buf);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Every readable mapping of pid 1 through process_vm_readv: bytes read, and whether the
+ * marker is in any of them (the agent's memory has it: it is the sandbox's id). */
+static void probe_memory(const char *marker)
+{
+	char line[512], perms[8], buf[65536 + 256];
+	unsigned long lo, hi;
+	long long total = 0;
+	int found = 0, errors = 0, skipped = 0;
+	size_t mlen = strlen(marker);
+	FILE *f = mlen > 0 && mlen <= 256 ? fopen("/proc/1/maps", "r") : NULL;
+	if (!f) {
+		printf("memory: error %s\n", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[0] != 'r')
+			continue;
+		if (hi - lo > (1UL << 30)) { /* ASan's shadow: terabytes of reserved zeros */
+			skipped++;
+			continue;
+		}
+		size_t keep = 0; /* a marker across two chunks */
+		for (unsigned long a = lo; a < hi;) {
+			size_t want = hi - a < 65536 ? hi - a : 65536;
+			struct iovec local = {buf + keep, want}, remote = {(void *)a, want};
+			ssize_t n = process_vm_readv(1, &local, 1, &remote, 1, 0);
+			if (n <= 0) {
+				errors++;
+				break;
+			}
+			total += n;
+			size_t have = keep + (size_t)n;
+			if (memmem(buf, have, marker, mlen))
+				found = 1;
+			keep = have < mlen - 1 ? have : mlen - 1;
+			memmove(buf, buf + have - keep, keep);
+			a += (unsigned long)n;
+		}
+	}
+	fclose(f);
+	printf("memory: %lld bytes read, %d unreadable, %d over 1 GiB skipped, marker %s\n", total,
+	       errors, skipped, found ? "FOUND" : "absent");
+}
+
+/* Seize, stop, detach: what CAP_SYS_PTRACE allows on pid 1. */
+static void probe_ptrace(void)
+{
+	int st = 0;
+	if (ptrace(PTRACE_SEIZE, 1, 0, 0) < 0) {
+		printf("ptrace: error %s\n", strerror(errno));
+		return;
+	}
+	if (ptrace(PTRACE_INTERRUPT, 1, 0, 0) < 0 || waitpid(1, &st, __WALL) != 1)
+		printf("ptrace: seized, no stop: %s\n", strerror(errno));
+	else
+		printf("ptrace: attached\n");
+	ptrace(PTRACE_DETACH, 1, 0, 0);
+}
+
+/* In a child: join pid 1's namespace of that type, print what is there. */
+static void probe_setns(const char *type, int nstype)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/1/ns/%s", type);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY);
+		if (fd < 0 || setns(fd, nstype) < 0) {
+			printf("setns-%s: error %s\n", type, strerror(errno));
+			_exit(0);
+		}
+		if (nstype == CLONE_NEWNS) {
+			struct statfs sf;
+			probe_dir("setns-mnt-root", "/");
+			printf("setns-mnt-fstype: %s\n",
+			       statfs("/", &sf) < 0 ? strerror(errno)
+			       : sf.f_type == 0x01021994 ? "tmpfs" : "other");
+		} else {
+			struct if_nameindex *ifs = if_nameindex(), *i;
+			printf("setns-net-links:");
+			for (i = ifs; i && i->if_name; i++)
+				printf(" %s", i->if_name);
+			printf("\n");
+		}
+		fflush(stdout);
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+static int holder_probe(const char *marker)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/1/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	probe_file("comm", "/proc/1/comm");
+	probe_file("cmdline", "/proc/1/cmdline");
+	probe_file("environ", "/proc/1/environ");
+	printf("exe: %s\n", n > 0 ? exe : strerror(errno));
+	probe_dir("root", "/proc/1/root/");
+	probe_dir("cwd", "/proc/1/cwd/");
+	probe_dir("fd", "/proc/1/fd");
+	probe_file("mountinfo", "/proc/1/mountinfo");
+	FILE *f = fopen("/proc/1/status", "r");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10) ||
+		    !strncmp(line, "Seccomp", 7) || !strncmp(line, "Uid", 3) ||
+		    !strncmp(line, "Gid", 3) || !strncmp(line, "Groups", 6))
+			printf("status %s", line);
+	if (f)
+		fclose(f);
+	probe_memory(marker);
+	probe_ptrace();
+	probe_setns("mnt", CLONE_NEWNS);
+	probe_setns("net", CLONE_NEWNET);
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -464,6 +629,28 @@ static int run(int argc, char **argv)
 		puts("parent done");
 		return 0;
 	}
+	if (!strcmp(cmd, "orphan") && argc > 1) { /* orphan FILE: a child that outlives us */
+		sigset_t usr1;
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, NULL);
+		pid_t parent = getpid(), pid = fork();
+		if (pid == 0) {
+			/* Sent once we are reparented (the kernel's forget_original_parent). Our
+			 * stdout may be closed by then: FILE gets "orphan of <the new ppid>". */
+			prctl(PR_SET_PDEATHSIG, SIGUSR1);
+			if (getppid() == parent)
+				sigwaitinfo(&usr1, NULL);
+			char line[64];
+			int n = snprintf(line, sizeof(line), "orphan of %d\n", (int)getppid());
+			int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			_exit(fd < 0 || write(fd, line, (size_t)n) != n);
+		}
+		puts(pid > 0 ? "parent done" : "fork failed");
+		return pid > 0 ? 0 : 1;
+	}
+	if (!strcmp(cmd, "holder-probe")) /* holder-probe MARKER: as root with SYS_PTRACE/ADMIN */
+		return argc > 1 ? holder_probe(argv[1]) : 2;
 	fprintf(stderr, "pdtest: unknown command %s\n", cmd);
 	return 127;
 }
