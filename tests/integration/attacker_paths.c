@@ -166,6 +166,37 @@ static int case_bind_source(struct it *t)
 	return outside_untouched(t, "bind storages");
 }
 
+/* The subPath attack inside the VM: a container with a volume on the share turns a
+ * directory of it into "sub -> /"; a second container whose spec binds that subPath must be
+ * refused, not handed the guest's root. */
+static int case_bind_subpath_from_container(struct it *t)
+{
+	struct it_spec a, b;
+	struct it_io io = {0};
+	int status = -1, rc = -1;
+	static char *rw[] = {"rbind", "rw"};
+	it_spec_default(&a, t->rootfs);
+	it_spec_mount(&a, "/vol", "bind", SHARED "/d", rw, 2);
+	it_spec_args(&a, "/bin/pdtest", "symlink", "/", "/vol/sub", NULL);
+	rc = it_run(t, "attacker-a", &a, &io, &status);
+	if (rc == 0)
+		rc = it_expect_out(t, "symlink from the container", &io, status, "ok\n", 0);
+	it_cleanup(t, "attacker-a", &rc);
+	if (rc < 0)
+		goto out;
+	it_spec_default(&b, t->rootfs);
+	it_spec_mount(&b, "/mnt", "bind", SHARED "/d/sub", rw, 2);
+	it_spec_args(&b, "/bin/pdtest", "cat", "/mnt/proc/1/cmdline", NULL);
+	Grpc__CreateContainerRequest req;
+	it_create_req(&req, "attacker-b", &b);
+	rc = it_code_msg(t, "CreateContainer", &req.base, PD_INVALID_ARGUMENT, "symlink");
+	if (rc == 0 && it_remove_code(t, "attacker-b") != PD_NOT_FOUND)
+		rc = it_why(t, "attacker-b exists after a refused create");
+out:
+	it_io_free(&io);
+	return rc;
+}
+
 /* CreateSandbox storages go the same way: refused, no sandbox made. */
 static int case_sandbox_storage(struct it *t)
 {
@@ -388,6 +419,7 @@ static const struct it_case cases[] = {
     {"clean_storages_work", case_clean_storages_work},
     {"storage_mount_points", case_storage_mount_points},
     {"bind_source", case_bind_source},
+    {"bind_subpath_from_container", case_bind_subpath_from_container},
     {"copyfile_setuid", case_copyfile_setuid},
     {"ids_with_nul_and_bad_utf8", case_ids_with_nul_and_bad_utf8},
     {"service_name_with_nul", case_service_name_with_nul},
