@@ -142,29 +142,30 @@ int pd_storage_mount(int root, int dir, const struct pd_storage_spec *spec,
 	pd_arena_init(&a, 1 << 20);
 	unsigned long flags = 0, prop = 0;
 	char *data = NULL;
-	bool bind = false;
-	int mnt = pd_mount_options_parse(spec->options, spec->n_options, &a, &flags, &prop, &data,
-					 &bind, err);
-	if (mnt == 0 && (flags & (MS_REMOUNT | MS_MOVE) || (bind && strcmp(spec->driver, "bind"))))
-		mnt = pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-				   "storage %s: options bind, rbind and remount are not for the "
-				   "%s driver",
-				   spec->mount_point, spec->driver);
-	if (mnt == 0)
+	bool bind = false, is_bind = strcmp(spec->driver, "bind") == 0;
+	int mnt = -1, rc = pd_mount_options_parse(spec->options, spec->n_options, &a, &flags,
+						  &prop, &data, &bind, err);
+	if (rc == 0 && ((flags & MS_REMOUNT) || (bind && !is_bind)))
+		rc = pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				  "storage %s: options bind, rbind and remount are not for the "
+				  "%s driver",
+				  spec->mount_point, spec->driver);
+	if (rc == 0)
 		mnt = make_mount(root, spec, flags, data, &a, err);
 	pd_arena_free(&a);
 	if (mnt < 0)
 		return -1;
-	int rc = pd_move_mount_on_fd(mnt, dir);
+	rc = pd_move_mount_on_fd(mnt, dir);
 	if (rc < 0) {
 		close(mnt);
 		return pd_error_errno(err, -rc, "attach the mount on %s", spec->mount_point);
 	}
-	/* A bind keeps its source's flags: read-only is a remount of the new mount alone. */
-	unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | pd_mount_kept_flags(mnt);
-	if (strcmp(spec->driver, "bind") == 0 && (flags & MS_RDONLY) &&
-	    (rc = pd_mount_on_fd(NULL, mnt, NULL, ro, NULL)) < 0) {
-		pd_error_errno(err, -rc, "remount %s read-only", spec->mount_point);
+	/* A new bind has its source's flags; ro, nosuid, nodev, noexec are a remount of the new
+	 * mount alone, keeping the source's own. */
+	unsigned long want = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	unsigned long re = MS_REMOUNT | MS_BIND | want | pd_mount_kept_flags(mnt);
+	if (is_bind && want && (rc = pd_mount_on_fd(NULL, mnt, NULL, re, NULL)) < 0) {
+		pd_error_errno(err, -rc, "remount %s with its options", spec->mount_point);
 		pd_umount_fd(mnt, MNT_DETACH);
 		close(mnt);
 		return -1;

@@ -64,16 +64,26 @@ static int outside_untouched(struct it *t, const char *after)
 	return 0;
 }
 
-/* The agent's mountinfo has (or has not) a mount at path. */
-static bool agent_mounted(struct it *t, const char *path)
+/* The mount options (mountinfo's 6th field) of the agent's mount at path, "" if none. */
+static const char *agent_mount_opts(struct it *t, const char *path, char *buf, size_t size)
 {
 	char mi_path[64], needle[PATH_MAX + 2];
 	snprintf(mi_path, sizeof(mi_path), "/proc/%d/mountinfo", (int)t->agent);
 	snprintf(needle, sizeof(needle), " %s ", path);
 	char *mi = it_read_file(mi_path, NULL);
-	bool hit = mi && strstr(mi, needle);
+	const char *hit = mi ? strstr(mi, needle) : NULL;
+	size_t n = 0;
+	for (const char *p = hit ? hit + strlen(needle) : ""; *p && *p != ' ' && n + 1 < size;)
+		buf[n++] = *p++;
+	buf[n] = '\0';
 	free(mi);
-	return hit;
+	return buf;
+}
+
+static bool agent_mounted(struct it *t, const char *path)
+{
+	char o[256];
+	return agent_mount_opts(t, path, o, sizeof(o))[0] != '\0';
 }
 
 static void storage_init(Grpc__Storage *st, const char *driver, const char *source,
@@ -226,8 +236,8 @@ static int case_clean_storages_work(struct it *t)
 	storage_init(&st[0], "local", "", "", "/run/kata-containers/sandbox/local/v1", mode, 1);
 	storage_init(&st[1], "ephemeral", "tmpfs", "", "/run/kata-containers/sandbox/eph", NULL,
 		     0);
-	storage_init(&st[2], "bind", SHARED "/d", "", "/run/kata-containers/sandbox/bound", NULL,
-		     0);
+	static char *ro[] = {"rbind", "ro", "nosuid"};
+	storage_init(&st[2], "bind", SHARED "/d", "", "/run/kata-containers/sandbox/bound", ro, 3);
 	req.hostname = IT_HOSTNAME;
 	req.sandbox_id = (char *)t->sandbox;
 	req.storages = stp;
@@ -239,8 +249,12 @@ static int case_clean_storages_work(struct it *t)
 	if (stat(it_agent_path(t, path, sizeof(path), "%s", st[0].mount_point), &st0) < 0 ||
 	    (st0.st_mode & 07777) != 0777)
 		return it_why(t, "local storage: %s is not a directory of mode 0777", path);
-	if (!agent_mounted(t, st[1].mount_point) || !agent_mounted(t, st[2].mount_point))
-		return it_why(t, "the ephemeral or the bind storage is not mounted");
+	char o[256];
+	if (!agent_mounted(t, st[1].mount_point))
+		return it_why(t, "the ephemeral storage is not mounted");
+	agent_mount_opts(t, st[2].mount_point, o, sizeof(o));
+	if (strncmp(o, "ro,", 3) != 0 || !strstr(o, "nosuid"))
+		return it_why(t, "the bind storage's options are '%s', want ro and nosuid", o);
 	return outside_untouched(t, "clean storages");
 }
 
