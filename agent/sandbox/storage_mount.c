@@ -61,7 +61,8 @@ static int resolve_error(int rc, const char *what, const char *path, struct pd_e
 	if (rc == -ELOOP || rc == -EXDEV)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, -rc,
 				    "%s %s: the path is or passes through a symlink (storage "
-				    "paths are resolved beneath " PD_STORAGE_ROOT " without symlinks)",
+				    "paths are resolved beneath " PD_STORAGE_ROOT
+				    " without symlinks)",
 				    what, path);
 	if (rc == -ENOTDIR)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, ENOTDIR,
@@ -83,7 +84,8 @@ static int fix_9p_msize(struct pd_arena *a, char **data)
 		return 0;
 	char buf[512];
 	if (!*data || !**data) {
-		snprintf(buf, sizeof(buf), "trans=virtio,version=9p2000.L,msize=%d", PD_9P_MIN_MSIZE);
+		snprintf(buf, sizeof(buf), "trans=virtio,version=9p2000.L,msize=%d",
+			 PD_9P_MIN_MSIZE);
 	} else if (m) {
 		size_t pre = (size_t)(m - *data);
 		const char *rest = strchr(m, ',');
@@ -108,8 +110,8 @@ static int clone_source(int root, const char *source, struct pd_error *err)
 }
 
 /* The new mount, detached. Its filesystem, source and data as the driver wants. */
-static int make_mount(int root, const struct pd_storage_spec *spec, unsigned long flags,
-		      char *data, struct pd_arena *a, struct pd_error *err)
+static int make_mount(int root, const struct pd_storage_spec *spec, unsigned long flags, char *data,
+		      struct pd_arena *a, struct pd_error *err)
 {
 	const char *d = spec->driver, *type = spec->fstype;
 	const char *source = spec->device ? spec->device : spec->source;
@@ -130,21 +132,20 @@ static int make_mount(int root, const struct pd_storage_spec *spec, unsigned lon
 	/* A disk mounted read-only is mounted so at once: ext4 would replay its journal. */
 	int mnt = pd_fsmount(type, source && *source ? source : type, data, flags);
 	if (mnt < 0)
-		return pd_error_errno(err, -mnt, "mount %s (%s) on %s", source ? source : "",
-				      type, spec->mount_point);
+		return pd_error_errno(err, -mnt, "mount %s (%s) on %s", source ? source : "", type,
+				      spec->mount_point);
 	return mnt;
 }
 
-int pd_storage_mount(int root, int dir, const struct pd_storage_spec *spec,
-		     struct pd_error *err)
+int pd_storage_mount(int root, int dir, const struct pd_storage_spec *spec, struct pd_error *err)
 {
 	struct pd_arena a;
 	pd_arena_init(&a, 1 << 20);
 	unsigned long flags = 0, prop = 0;
 	char *data = NULL;
 	bool bind = false, is_bind = strcmp(spec->driver, "bind") == 0;
-	int mnt = -1, rc = pd_mount_options_parse(spec->options, spec->n_options, &a, &flags,
-						  &prop, &data, &bind, err);
+	int mnt = -1, rc = pd_mount_options_parse(spec->options, spec->n_options, &a, &flags, &prop,
+						  &data, &bind, err);
 	if (rc == 0 && ((flags & MS_REMOUNT) || (bind && !is_bind)))
 		rc = pd_error_set(err, PD_INVALID_ARGUMENT, 0,
 				  "storage %s: options bind, rbind and remount are not for the "

@@ -14,8 +14,7 @@ int pd_storage_dir_open(int root, const char *mp, struct pd_error *err);
 
 /* Mount spec (not local) onto dir: the attached mount's fd, which pd_storage_unmount and
  * pd_storage_remount act on. */
-int pd_storage_mount(int root, int dir, const struct pd_storage_spec *spec,
-		     struct pd_error *err);
+int pd_storage_mount(int root, int dir, const struct pd_storage_spec *spec, struct pd_error *err);
 
 /* A local storage: its "mode=" option applied to dir with fchmod. */
 int pd_storage_local(int dir, const struct pd_storage_spec *spec, struct pd_error *err);

@@ -103,8 +103,8 @@ static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 }
 
 /* Fill why with the field's path and what is wrong; -1. */
-__attribute__((format(printf, 4, 5))) static int fail(struct walk *w, int depth,
-						      const char *name, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(struct walk *w, int depth, const char *name,
+						      const char *fmt, ...)
 {
 	if (!w->why)
 		return -1;
@@ -191,8 +191,8 @@ static int walk(struct walk *w, const ProtobufCMessageDescriptor *desc, uint8_t 
 	return 0;
 }
 
-int pd_wire_strings_check(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
-			  size_t len, char *why, size_t why_size)
+int pd_wire_strings_check(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+			  char *why, size_t why_size)
 {
 	struct walk w = {.mode = CHECK, .why = why_size ? why : NULL, .why_size = why_size};
 	if (why_size)

@@ -30,8 +30,8 @@ size_t pd_utf8_repair(uint8_t *s, size_t n);
  * messages, repeated fields and map entries too, every occurrence. Returns 0, or -1 with
  * why filled: the field's path ("storages.mount_point") and what is wrong with it.
  * Fields the descriptor does not know and bytes fields are not looked at. */
-int pd_wire_strings_check(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
-			  size_t len, char *why, size_t why_size);
+int pd_wire_strings_check(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+			  char *why, size_t why_size);
 
 /* The same walk, repairing each string in place with pd_utf8_repair. Returns the number of
  * bytes replaced, or -1 if buf does not parse as desc (then nothing is changed beyond the

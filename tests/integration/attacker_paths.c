@@ -124,7 +124,8 @@ static int case_plant_symlinks(struct it *t)
 	    copy_req(t, EVIL_INSIDE, S_IFLNK | 0777, outside, 0) < 0)
 		return -1;
 	char path[PATH_MAX], target[PATH_MAX];
-	ssize_t n = readlink(it_agent_path(t, path, sizeof(path), EVIL), target, sizeof(target) - 1);
+	ssize_t n =
+	    readlink(it_agent_path(t, path, sizeof(path), EVIL), target, sizeof(target) - 1);
 	if (n < 0 || (size_t)n != strlen(outside) || memcmp(target, outside, (size_t)n) != 0)
 		return it_why(t, "the planted symlink %s is not there", EVIL);
 	return outside_untouched(t, "planting");
@@ -234,8 +235,7 @@ static int case_clean_storages_work(struct it *t)
 	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
 	Grpc__Storage st[3], *stp[3] = {&st[0], &st[1], &st[2]};
 	storage_init(&st[0], "local", "", "", "/run/kata-containers/sandbox/local/v1", mode, 1);
-	storage_init(&st[1], "ephemeral", "tmpfs", "", "/run/kata-containers/sandbox/eph", NULL,
-		     0);
+	storage_init(&st[1], "ephemeral", "tmpfs", "", "/run/kata-containers/sandbox/eph", NULL, 0);
 	static char *ro[] = {"rbind", "ro", "nosuid"};
 	storage_init(&st[2], "bind", SHARED "/d", "", "/run/kata-containers/sandbox/bound", ro, 3);
 	req.hostname = IT_HOSTNAME;
@@ -293,8 +293,11 @@ static int case_copyfile_setuid(struct it *t)
 static bool utf8_ok(const unsigned char *s)
 {
 	while (*s) {
-		int n = *s < 0x80 ? 0 : (*s & 0xE0) == 0xC0 ? 1 : (*s & 0xF0) == 0xE0 ? 2
-			: (*s & 0xF8) == 0xF0 ? 3 : -1;
+		int n = *s < 0x80	      ? 0
+			: (*s & 0xE0) == 0xC0 ? 1
+			: (*s & 0xF0) == 0xE0 ? 2
+			: (*s & 0xF8) == 0xF0 ? 3
+					      : -1;
 		if (n < 0 || (n == 1 && *s < 0xC2) || (n == 3 && *s > 0xF4))
 			return false;
 		uint32_t cp = n == 0 ? *s : *s & (0x3F >> n);
@@ -362,8 +365,10 @@ static int case_ids_with_nul_and_bad_utf8(struct it *t)
 	sb.sandbox_id = "@@@@@";
 	sb.hostname = IT_HOSTNAME;
 	TRY(expect_refused(t, "RemoveContainer", &rm.base, "@@@@@", "ab\0cd", 5, "container_id"));
-	TRY(expect_refused(t, "RemoveContainer", &rm.base, "@@@@@", "ab\xff\xfe" "d", 5,
-			   "container_id"));
+	TRY(expect_refused(t, "RemoveContainer", &rm.base, "@@@@@",
+			   "ab\xff\xfe"
+			   "d",
+			   5, "container_id"));
 	TRY(expect_refused(t, "StartContainer", &start.base, "@@@@@", "\0\0\0\0\0", 5,
 			   "container_id"));
 	TRY(expect_refused(t, "SignalProcess", &sig.base, "@@@@@", "e\xc0\x80x1", 5, "exec_id"));

@@ -50,12 +50,12 @@ static void patch_n(struct wire *w, const char *from, const char *to, size_t n)
 /* String literals, embedded NULs included. */
 #define PATCH(w, from, to)                                                                         \
 	do {                                                                                       \
-		_Static_assert(sizeof(from) == sizeof(to), "same length");                        \
+		_Static_assert(sizeof(from) == sizeof(to), "same length");                         \
 		patch_n((w), (from), (to), sizeof(from) - 1);                                      \
 	} while (0)
 
-static void expect_bad(const ProtobufCMessageDescriptor *d, const struct wire *w,
-		       const char *field, const char *what)
+static void expect_bad(const ProtobufCMessageDescriptor *d, const struct wire *w, const char *field,
+		       const char *what)
 {
 	char why[256];
 	assert_int_equal(pd_wire_strings_check(d, w->buf, w->len, why, sizeof(why)), -1);
@@ -75,23 +75,31 @@ static void expect_good(const ProtobufCMessageDescriptor *d, const struct wire *
 
 static void test_utf8(void **state)
 {
+	// clang-format off
 	static const char *good[] = {
 	    "", "ctr-1", "caf\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80",
-	    "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf", /* U+FFFF, U+10FFFF */
-	    "\xed\x9f\xbf", "\xee\x80\x80",	/* around the surrogates */
+	    /* U+FFFF, U+10FFFF; around the surrogates */
+	    "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80",
 	};
 	static const struct {
 		const char *s;
 		size_t bad;
 	} bad[] = {
-	    {"\x80", 0},		 {"ab\xbf", 2},	       {"\xc0\x80", 0},	 /* overlong NUL */
-	    {"\xc1\xbf", 0},		 {"\xe0\x80\xaf", 0},  {"\xe0\x9f\xbf", 0}, /* overlong */
-	    {"\xed\xa0\x80", 0},	 {"x\xed\xbf\xbf", 1}, /* surrogates */
-	    {"\xf4\x90\x80\x80", 0},	 {"\xf5\x80\x80\x80", 0}, {"\xff", 0},	 /* > U+10FFFF */
-	    {"ok\xe2\x82", 2},		 {"\xf0\x9f\x98", 0},  {"\xc3", 0},	 /* cut short */
-	    {"\xe2\x28\xa1", 0},	 {"a\xc3\x28", 1},				 /* bad continuation */
-	    {"\xf0\x80\x80\x80", 0}, /* overlong 4-byte */
+	    /* stray continuation bytes */
+	    {"\x80", 0}, {"ab\xbf", 2},
+	    /* overlong forms (C0 80 is the overlong NUL) */
+	    {"\xc0\x80", 0}, {"\xc1\xbf", 0}, {"\xe0\x80\xaf", 0}, {"\xe0\x9f\xbf", 0},
+	    {"\xf0\x80\x80\x80", 0},
+	    /* UTF-16 surrogates */
+	    {"\xed\xa0\x80", 0}, {"x\xed\xbf\xbf", 1},
+	    /* past U+10FFFF */
+	    {"\xf4\x90\x80\x80", 0}, {"\xf5\x80\x80\x80", 0}, {"\xff", 0},
+	    /* cut short */
+	    {"ok\xe2\x82", 2}, {"\xf0\x9f\x98", 0}, {"\xc3", 0},
+	    /* a lead byte followed by something else than a continuation */
+	    {"\xe2\x28\xa1", 0}, {"a\xc3\x28", 1},
 	};
+	// clang-format on
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		if (!pd_utf8_valid((const uint8_t *)good[i], strlen(good[i]), NULL))
 			fail_msg("good[%zu] refused", i);
@@ -108,7 +116,9 @@ static void test_utf8(void **state)
 
 static void test_utf8_repair(void **state)
 {
-	uint8_t s[] = "a\xff" "b\xe2\x82" "c\xc3\xa9\xed\xa0\x80";
+	uint8_t s[] = "a\xff"
+		      "b\xe2\x82"
+		      "c\xc3\xa9\xed\xa0\x80";
 	size_t n = sizeof(s) - 1;
 	assert_int_equal(pd_utf8_repair(s, n), 6);
 	assert_memory_equal(s, "a?b??c\xc3\xa9???", n);
@@ -135,9 +145,14 @@ static void test_top_level_nul_and_utf8(void **state)
 	assert_non_null(d);
 	assert_string_equal(d->container_id, "ab");
 	grpc__create_container_request__free_unpacked(d, NULL);
-	PATCH(&w, "ab\0cd", "ab\xff" "cd");
+	PATCH(&w, "ab\0cd",
+	      "ab\xff"
+	      "cd");
 	expect_bad(&grpc__create_container_request__descriptor, &w, "container_id", "UTF-8");
-	PATCH(&w, "ab\xff" "cd", "abcde");
+	PATCH(&w,
+	      "ab\xff"
+	      "cd",
+	      "abcde");
 	PATCH(&w, "#####", "\xc0\x80xyz");
 	expect_bad(&grpc__create_container_request__descriptor, &w, "exec_id", "UTF-8");
 	free(w.buf);
