@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/container/rootfs_steps.h" /* pd_in_root_open, pd_path_is_clean */
+#include "agent/container/resolve.h"
 
 #define BASE_MODE 0755
 
@@ -43,29 +43,6 @@ static int check_request(const char *base, size_t base_len, const struct pd_copy
 	return 0;
 }
 
-/* O_PATH fd of base, created (0755, parents too) if missing. base is ours, not the host's. */
-static int open_base(const char *base, struct pd_error *err)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", base) >= (int)sizeof(buf) || base[0] != '/')
-		return pd_error_set(err, PD_INTERNAL, EINVAL, "CopyFile: bad base %s", base);
-	for (char *c = buf + 1;; c++) {
-		if (*c != '/' && *c != '\0')
-			continue;
-		char saved = *c;
-		*c = '\0';
-		if (mkdir(buf, BASE_MODE) == 0)
-			chmod(buf, BASE_MODE); /* whatever the umask */
-		else if (errno != EEXIST)
-			return pd_error_errno(err, errno, "CopyFile: mkdir %s", buf);
-		*c = saved;
-		if (!saved)
-			break;
-	}
-	int fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd >= 0 ? fd : pd_error_errno(err, errno, "CopyFile: open %s", base);
-}
-
 /* name in dir, made with exactly mode (fchmod on a real fd: mkdir's mode went through the
  * umask). EEXIST is not ours to change. Returns 1 if made, 0 if it was there, -errno. */
 static int mkdir_exact(int dir, const char *name, mode_t mode)
@@ -78,6 +55,34 @@ static int mkdir_exact(int dir, const char *name, mode_t mode)
 	int rc = fchmod(fd, mode) < 0 ? -errno : 1;
 	close(fd);
 	return rc;
+}
+
+/* O_PATH fd of base, created (0755, parents too) if missing. base is ours, not the host's,
+ * but its directories may lie on a filesystem the host writes (a storage mounted at
+ * /run/kata-containers/shared): each one is resolved from the one before without following
+ * a symlink, so a "containers -> /etc" planted there cannot make /etc the base. */
+static int open_base(const char *base, struct pd_error *err)
+{
+	char buf[PATH_MAX], one[NAME_MAX + 2];
+	if (snprintf(buf, sizeof(buf), "%s", base) >= (int)sizeof(buf) || !pd_path_is_clean(base))
+		return pd_error_set(err, PD_INTERNAL, EINVAL, "CopyFile: bad base %s", base);
+	int dir = pd_open_nosymlinks("/", O_DIRECTORY);
+	for (char *c = buf + 1; dir >= 0 && *c;) {
+		char *end = strchrnul(c, '/'), saved = *end;
+		*end = '\0';
+		snprintf(one, sizeof(one), "/%s", c);
+		int next = pd_in_root_open(dir, one, O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+		if (next == -ENOENT && (next = mkdir_exact(dir, c, BASE_MODE)) >= 0)
+			next = pd_in_root_open(dir, one, O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+		close(dir);
+		dir = next;
+		*end = saved;
+		c = saved ? end + 1 : end;
+	}
+	if (dir == -ELOOP)
+		return pd_error_set(err, PD_FAILED_PRECONDITION, ELOOP,
+				    "CopyFile: the base %s is or passes through a symlink", base);
+	return dir >= 0 ? dir : pd_error_errno(err, -dir, "CopyFile: open the base %s", base);
 }
 
 /* The directory prefix (under root) as an O_PATH fd, made in dir (prefix's parent) with mode
@@ -148,7 +153,7 @@ int pd_copy_remove(int parent, const char *name, struct pd_error *err)
 	return pd_error_errno(err, errno, "CopyFile: remove the old %s", name);
 }
 
-/* S_IFDIR: make it (or keep the one there), then its mode and owner. */
+/* S_IFDIR: make it (or keep the one there), then its owner and mode. */
 static int copy_dir(int parent, const char *name, const struct pd_copy_req *r, struct pd_error *err)
 {
 	if (mkdirat(parent, name, r->file_mode & 0777) < 0 && errno != EEXIST)
@@ -160,8 +165,9 @@ static int copy_dir(int parent, const char *name, const struct pd_copy_req *r, s
 	if (fd < 0)
 		return pd_error_errno(err, errno, "CopyFile: open %s", r->path);
 	int rc = 0;
-	if (fchmod(fd, r->file_mode & 07777) < 0 || fchown(fd, r->uid, r->gid) < 0)
-		rc = pd_error_errno(err, errno, "CopyFile: mode and owner of %s", r->path);
+	/* Owner first: a chown clears the set-id bits the mode may ask for. */
+	if (fchown(fd, r->uid, r->gid) < 0 || fchmod(fd, r->file_mode & 07777) < 0)
+		rc = pd_error_errno(err, errno, "CopyFile: owner and mode of %s", r->path);
 	close(fd);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /* CopyFile for regular files: chunks go into a temp file next to the target, which is
- * renamed into place (mode and owner set first) once it holds file_size bytes, so the path
+ * renamed into place (owner and mode set first) once it holds file_size bytes, so the path
  * never shows a half-written file.
  *
  * The temp file is ".<name>.pidone-tmp", not Kata's "<name with extension replaced by
@@ -115,12 +115,14 @@ static int write_at(int fd, const uint8_t *p, size_t len, off_t off)
 	return 0;
 }
 
-/* All bytes are in: mode, owner, then the one rename that makes the file appear. */
+/* All bytes are in: owner, mode, then the one rename that makes the file appear. The owner
+ * goes first: chown clears setuid and setgid, so a chmod before it would lose them (a
+ * 04755 file came out 0755). */
 static int complete(int fd, int parent, const char *tmp, const char *name,
 		    const struct pd_copy_req *r, struct pd_error *err)
 {
-	if (fchmod(fd, r->file_mode & 07777) < 0 || fchown(fd, r->uid, r->gid) < 0)
-		return pd_error_errno(err, errno, "CopyFile: mode and owner of %s", r->path);
+	if (fchown(fd, r->uid, r->gid) < 0 || fchmod(fd, r->file_mode & 07777) < 0)
+		return pd_error_errno(err, errno, "CopyFile: owner and mode of %s", r->path);
 	if (renameat(parent, tmp, parent, name) < 0)
 		return pd_error_errno(err, errno, "CopyFile: rename into %s", r->path);
 	return 0;

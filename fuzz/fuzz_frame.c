@@ -6,8 +6,8 @@
  *   bit 7:    use a small frame limit (8..1024 bytes) so that the drain path of oversized
  *             frames is reached with inputs of fuzzer size.
  * Every complete frame is decoded the way the server and the client decode it: a Request
- * as ttrpc.Request and then its payload as the input type of the named method, a Response
- * as ttrpc.Response. */
+ * as ttrpc.Request and then its payload as the input type of the named method (and its
+ * strings walked as dispatch walks them), a Response as ttrpc.Response. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 
 #include "agent.pb-c.h"
 #include "agent/ttrpc/frame.h"
+#include "agent/ttrpc/wire_strings.h"
 #include "health.pb-c.h"
 #include "ttrpc.pb-c.h"
 
@@ -32,6 +33,29 @@ static const ProtobufCMethodDescriptor *find_method(const char *service, const c
 	return NULL;
 }
 
+/* The string walk dispatch runs on a payload that decoded (agent/ttrpc/wire_strings.c):
+ * it must not read out of bounds, and its repair must leave bytes that still decode and
+ * whose strings are all UTF-8 (a NUL is the only thing the check may still refuse). */
+static void check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len)
+{
+	char why[256];
+	int ok = pd_wire_strings_check(d, p, len, why, sizeof(why));
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return;
+	memcpy(copy, p, len);
+	long fixed = pd_wire_strings_repair(d, copy, len);
+	if (fixed < 0 || (ok == 0 && fixed != 0))
+		abort(); /* it decoded, so it parses; a clean message needs no repair */
+	ProtobufCMessage *again = protobuf_c_message_unpack(d, NULL, len, copy);
+	if (!again)
+		abort(); /* the repair broke the encoding */
+	protobuf_c_message_free_unpacked(again, NULL);
+	if (pd_wire_strings_check(d, copy, len, why, sizeof(why)) < 0 && !strstr(why, "NUL"))
+		abort(); /* something that is not UTF-8 survived the repair */
+	free(copy);
+}
+
 static void decode_request(const struct pd_frame *f)
 {
 	static const uint8_t empty[1];
@@ -44,8 +68,10 @@ static void decode_request(const struct pd_frame *f)
 		const uint8_t *p = req->payload.data ? req->payload.data : empty;
 		ProtobufCMessage *msg =
 			protobuf_c_message_unpack(m->input, NULL, req->payload.len, p);
-		if (msg)
+		if (msg) {
+			check_strings(m->input, p, req->payload.len);
 			protobuf_c_message_free_unpacked(msg, NULL);
+		}
 	}
 	ttrpc__request__free_unpacked(req, NULL);
 }

@@ -34,7 +34,7 @@ CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 
 # target -> the project sources it links (besides the generated protobuf code)
 declare -A sources=(
-	[fuzz_frame]="agent/ttrpc/frame.c"
+	[fuzz_frame]="agent/ttrpc/frame.c agent/ttrpc/wire_strings.c"
 )
 targets=(fuzz_frame)
 per_target=$((total / ${#targets[@]}))

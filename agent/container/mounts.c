@@ -72,18 +72,39 @@ static int open_real_dir(int root, const char *dest, struct pd_error *err)
 	return fd;
 }
 
-static int open_destination(int root, const struct pd_mount *m, struct pd_error *err)
+/* A bind's source, opened once and then used only through its fd. Below
+ * /run/kata-containers — shares the host writes, volumes containers write (an emptyDir's
+ * subPath) — no symlink is followed on the way: a container that swapped a subPath for
+ * "sub -> /" would otherwise hand the guest's root to the next container that binds it (the
+ * kubelet's CVE-2017-1002101, inside the VM). Elsewhere (the guest's own /dev, /sys) the
+ * path is taken as it is. */
+static int open_bind_source(const char *source, const char *dest, struct pd_error *err)
+{
+	size_t n = strlen(PD_KATA_ROOT);
+	if (!source || source[0] != '/')
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				    "bind mount on %s: the source must be an absolute path", dest);
+	int fd = strncmp(source, PD_KATA_ROOT, n) == 0 && source[n] == '/'
+		     ? pd_open_nosymlinks(source, 0)
+		     : open(source, O_PATH | O_CLOEXEC);
+	if (fd == -1)
+		fd = -errno;
+	if (fd == -ELOOP)
+		return pd_error_set(err, PD_INVALID_ARGUMENT, ELOOP,
+				    "bind source %s: is or passes through a symlink (paths below "
+				    "%s are taken without symlinks)",
+				    source, PD_KATA_ROOT);
+	return fd >= 0 ? fd : pd_error_errno(err, -fd, "bind source %s", source);
+}
+
+static int open_destination(int root, const struct pd_mount *m, int src, struct pd_error *err)
 {
 	if (needs_real_dir(m))
 		return open_real_dir(root, m->destination, err);
 	bool file = false;
-	if (m->bind) {
-		struct stat st;
-		if (!m->source || m->source[0] != '/')
-			return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
-					    "bind mount on %s: the source must be an absolute path",
-					    m->destination);
-		if (stat(m->source, &st) < 0)
+	struct stat st;
+	if (src >= 0) {
+		if (fstat(src, &st) < 0)
 			return pd_error_errno(err, errno, "bind source %s", m->source);
 		file = !S_ISDIR(st.st_mode);
 	}
@@ -111,10 +132,10 @@ static int check_not_in_proc(int fd, const struct pd_mount *m, struct pd_error *
 	return 0;
 }
 
-static int mount_at(int fd, const struct pd_mount *m)
+static int mount_at(int fd, const struct pd_mount *m, int src)
 {
 	if (m->bind)
-		return pd_mount_on_fd(m->source, fd, NULL, m->flags & BIND_FLAGS, NULL);
+		return pd_bind_fd_on_fd(src, fd, m->flags & MS_REC);
 	const char *source = m->source && m->source[0] ? m->source : m->type;
 	return pd_mount_on_fd(source, fd, m->type, m->flags, m->data);
 }
@@ -182,22 +203,31 @@ static int mount_one(int root, const struct pd_mount *m, struct pd_error *err)
 				    m->destination);
 	if (!m->bind && (is_type(m, "cgroup") || is_type(m, "cgroup2")))
 		return pd_rootfs_mount_cgroup(root, m, err);
-	int fd = open_destination(root, m, err);
-	if (fd < 0)
+	int src = m->bind ? open_bind_source(m->source, m->destination, err) : -1;
+	if (m->bind && src < 0)
 		return -1;
+	int fd = open_destination(root, m, src, err);
+	if (fd < 0) {
+		if (src >= 0)
+			close(src);
+		return -1;
+	}
 	int rc = check_not_in_proc(fd, m, err);
 	if (rc == 0) {
-		rc = mount_at(fd, m);
+		rc = mount_at(fd, m, src);
 		if (rc == -EPERM && !m->bind && is_type(m, "sysfs")) {
 			sys = sys_bind(m);
 			m = &sys;
-			rc = mount_at(fd, m);
+			src = open(sys.source, O_PATH | O_CLOEXEC);
+			rc = src < 0 ? -errno : mount_at(fd, m, src);
 		}
 		if (rc < 0)
 			pd_error_errno(err, -rc, "mount %s on %s", m->bind ? m->source : m->type,
 				       m->destination);
 	}
 	close(fd);
+	if (src >= 0)
+		close(src);
 	return rc < 0 ? -1 : finish(root, m, err);
 }
 

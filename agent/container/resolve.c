@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "agent/container/rootfs_steps.h"
+#include "agent/container/resolve.h"
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -64,18 +64,18 @@ int pd_in_root_open(int root, const char *path, int oflags, uint64_t resolve)
 }
 
 /* The prefix of buf that ends at end is resolved (created first if missing, in parent). */
-static int step_into(int root, int parent, char *buf, char *end)
+static int step_into(int root, int parent, char *buf, char *end, uint64_t resolve)
 {
 	char saved = *end;
 	*end = '\0';
-	int fd = pd_in_root_open(root, buf, O_DIRECTORY, 0);
+	int fd = pd_in_root_open(root, buf, O_DIRECTORY, resolve);
 	if (fd == -ENOENT) {
 		const char *name = strrchr(buf, '/') + 1;
 		struct stat st;
 		if (mkdirat(parent, name, DIR_MODE) < 0 && errno != EEXIST)
 			fd = -errno;
 		else
-			fd = pd_in_root_open(root, buf, O_DIRECTORY, 0);
+			fd = pd_in_root_open(root, buf, O_DIRECTORY, resolve);
 		/* Still missing after EEXIST: the name is a symlink to nowhere in the rootfs (its
 		 * target, clamped to the rootfs, does not exist). Say so rather than ENOENT. */
 		if (fd == -ENOENT && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -88,16 +88,21 @@ static int step_into(int root, int parent, char *buf, char *end)
 
 int pd_in_root_mkdirs(int root, const char *path)
 {
+	return pd_in_root_mkdirs_with(root, path, 0);
+}
+
+int pd_in_root_mkdirs_with(int root, const char *path, uint64_t resolve)
+{
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
 	if (path[0] != '/' || len >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, path, len + 1);
-	int dir = pd_in_root_open(root, "/", O_DIRECTORY, 0);
+	int dir = pd_in_root_open(root, "/", O_DIRECTORY, resolve);
 	for (char *c = buf + 1; dir >= 0 && *c;) {
 		char *end = strchrnul(c, '/');
 		if (end > c) {
-			int next = step_into(root, dir, buf, end);
+			int next = step_into(root, dir, buf, end, resolve);
 			close(dir);
 			dir = next;
 		}
@@ -139,4 +144,20 @@ int pd_in_root_mkfile(int root, const char *path)
 		close(f);
 	close(dir);
 	return rc < 0 ? rc : pd_in_root_open(root, path, 0, 0);
+}
+
+int pd_open_nosymlinks(const char *path, int oflags)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(O_PATH | O_CLOEXEC | oflags),
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	for (int tries = 0; tries < 16; tries++) {
+		int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+		if (fd >= 0)
+			return fd;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
 }

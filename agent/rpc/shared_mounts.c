@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "agent.pb-c.h"
+#include "agent/container/resolve.h"
 #include "agent/log.h"
 #include "agent/sandbox/storage.h"
 #include "init/mounts.h"
@@ -47,6 +49,20 @@ static bool stale(struct pd_sandbox *sb, const char *mount_point)
 	return !pd_sandbox_find(sb, cid);
 }
 
+/* The shared directory is the host's to write: between reading mountinfo and unmounting,
+ * a component of the path may have become a symlink to anywhere (/proc, another
+ * container's rootfs). So the path is opened without following any symlink, and exactly
+ * the mount that fd is the root of is unmounted. */
+static bool umount_beneath(const char *mount_point)
+{
+	int fd = pd_open_nosymlinks(mount_point, 0);
+	if (fd < 0)
+		return false;
+	bool done = pd_fd_is_mount_root(fd) && pd_umount_fd(fd, MNT_DETACH) == 0;
+	close(fd);
+	return done;
+}
+
 static int rpc_remove_stale_virtiofs_share_mounts(struct pd_call *call,
 						  const ProtobufCMessage *msg,
 						  struct pd_error *err)
@@ -61,7 +77,7 @@ static int rpc_remove_stale_virtiofs_share_mounts(struct pd_call *call,
 	while (fgets(line, sizeof(line), f)) {
 		struct pd_mountinfo_entry e;
 		if (pd_mountinfo_parse_line(line, &e) == 0 && stale(sb, e.mount_point) &&
-		    umount2(e.mount_point, MNT_DETACH) == 0)
+		    umount_beneath(e.mount_point))
 			removed++;
 	}
 	fclose(f);

@@ -3,7 +3,8 @@
  * release unmounts). Drivers: 9p, virtio-fs, ephemeral (tmpfs), local (a directory), bind,
  * and the block drivers blk, mmioblk, scsi, nvdimm (a disk the caller has found: `device`).
  * Mount points must lie under /run/kata-containers: the host does not get to mount over the
- * guest's own directories. */
+ * guest's own directories. They are resolved beneath it without following any symlink, and
+ * every mkdir, mount, chmod and chown acts on an fd (storage_mount.c). */
 #ifndef PD_SANDBOX_STORAGE_H
 #define PD_SANDBOX_STORAGE_H
 
@@ -11,9 +12,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "agent/container/resolve.h"
 #include "agent/sandbox/sandbox.h"
 
-#define PD_STORAGE_ROOT "/run/kata-containers"
+#define PD_STORAGE_ROOT PD_KATA_ROOT
 #define PD_MAX_STORAGES 256
 #define PD_9P_MIN_MSIZE 262144
 
@@ -38,7 +40,9 @@ struct pd_storage {
 	char *mount_point;
 	unsigned refs;
 	bool shared;
-	bool mounted; /* we mounted it (else a directory we made, or a share already there) */
+	int fd; /* the mount we made (fsmount/open_tree, moved here), or -1: a directory we
+		 * made, or a share already there. Remount and unmount act on it, not on
+		 * the path. */
 	struct pd_list node;
 };
 

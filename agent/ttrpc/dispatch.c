@@ -9,6 +9,7 @@
 
 #include "agent/log.h"
 #include "agent/policy.h"
+#include "agent/ttrpc/wire_strings.h"
 #include "google/rpc/status.pb-c.h"
 #include "ttrpc.pb-c.h"
 
@@ -33,11 +34,21 @@ static int queue_response(struct pd_conn *c, uint32_t stream_id, const Google__R
 	return 0;
 }
 
+/* Status.message is a protobuf string: it must be valid UTF-8 or the Go client cannot
+ * decode the reply at all. Messages quote what they are about (a path, a name read from the
+ * guest): bytes that are not UTF-8 become '?'. */
 static void queue_error(struct pd_conn *c, uint32_t stream_id, int code, const char *msg)
 {
 	Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
+	char fixed[PD_ERROR_MSG_MAX];
+	size_t len = strlen(msg);
 	st.code = code;
 	st.message = (char *)msg;
+	if (!pd_utf8_valid((const uint8_t *)msg, len, NULL)) {
+		snprintf(fixed, sizeof(fixed), "%s", msg);
+		pd_utf8_repair((uint8_t *)fixed, strlen(fixed)); /* a cut sequence too */
+		st.message = fixed;
+	}
 	c->srv->stats.errors++;
 	queue_response(c, stream_id, &st, NULL, 0);
 }
@@ -102,6 +113,11 @@ void pd_call_reply(struct pd_call *call, const ProtobufCMessage *reply)
 		uint8_t *buf = malloc(len);
 		if (buf) {
 			protobuf_c_message_pack(reply, buf);
+			/* No reply carries a string that is not UTF-8 (wire_strings.c). */
+			long fixed = pd_wire_strings_repair(reply->descriptor, buf, len);
+			if (fixed != 0)
+				pd_warn("reply strings repaired", "rpc=%s bytes=%ld",
+					call->method ? call->method->name : "?", fixed);
 			queue_response(c, call->stream_id, &ok, buf, len);
 			free(buf);
 		} else {
@@ -173,6 +189,16 @@ static void invoke(struct pd_conn *c, uint32_t stream_id, const Ttrpc__Request *
 		snprintf(msg, sizeof(msg), "%s: payload does not decode as %s", m->name,
 			 m->input->name);
 		queue_error(c, stream_id, PD_INVALID_ARGUMENT, msg);
+		return;
+	}
+	/* Every string of the request, at any depth, is valid UTF-8 without NUL, before the
+	 * policy or a handler sees a truncated char* (wire_strings.c says why on the wire). */
+	char why[256], refused[400];
+	if (pd_wire_strings_check(m->input, req->payload.data, req->payload.len, why,
+				  sizeof(why)) < 0) {
+		protobuf_c_message_free_unpacked(in, NULL);
+		snprintf(refused, sizeof(refused), "%s: string field %s", m->name, why);
+		queue_error(c, stream_id, PD_INVALID_ARGUMENT, refused);
 		return;
 	}
 	struct pd_call *call = calloc(1, sizeof(*call));
@@ -249,14 +275,23 @@ static void dispatch_request(struct pd_conn *c, const struct pd_frame *f)
 	c->last_stream_id = sid;
 	c->srv->stats.calls++;
 	Ttrpc__Request *req = ttrpc__request__unpack(NULL, f->h.length, f->data);
+	char why[256], msg[400];
 	if (!req) {
 		queue_error(c, sid, PD_INVALID_ARGUMENT, "ttrpc request does not decode");
+		return;
+	}
+	/* The service and method names and the metadata: "grpc.AgentService\0x" must not
+	 * be taken for grpc.AgentService. */
+	if (pd_wire_strings_check(&ttrpc__request__descriptor, f->data, f->h.length, why,
+				  sizeof(why)) < 0) {
+		ttrpc__request__free_unpacked(req, NULL);
+		snprintf(msg, sizeof(msg), "ttrpc request: string field %s", why);
+		queue_error(c, sid, PD_INVALID_ARGUMENT, msg);
 		return;
 	}
 	const struct pd_service *svc = find_service(c->srv, req->service);
 	const ProtobufCMethodDescriptor *m =
 		svc ? protobuf_c_service_descriptor_get_method_by_name(svc->desc, req->method) : NULL;
-	char msg[200];
 	if (!svc) {
 		snprintf(msg, sizeof(msg), "service %.120s", req->service);
 		queue_error(c, sid, PD_UNIMPLEMENTED, msg);

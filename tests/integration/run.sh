@@ -37,6 +37,7 @@ cleanup() {
 	network_cleanup
 	storage_cleanup
 	attacker_bounds_cleanup
+	attacker_paths_cleanup
 	if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
 		kill -TERM "$agent_pid" 2>/dev/null
 		sleep 0.5
@@ -102,9 +103,11 @@ run_ctl() {
 
 # Block storages and devices (issue 4): storage_tests, see storage.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/storage.sh"
+# Symlinks and bad strings from the host (issue 11): attacker_paths_tests.
+. "$(dirname "${BASH_SOURCE[0]}")/attacker_paths.sh"
 # PD_IT_ONLY="cgroups guest": only those sections (files policy_boot containers namespaces
-# hooks storage guest network cgroups attacker_bounds attacker_fds), each with its own agent; the main agent's checks and
-# ctl_run.sh are left out.
+# hooks storage guest network cgroups attacker_bounds attacker_fds attacker_paths), each
+# with its own agent; the main agent's checks and ctl_run.sh are left out.
 if [ -n "${PD_IT_ONLY:-}" ]; then
 	. "$(dirname "${BASH_SOURCE[0]}")/guest.sh"
 	. "$(dirname "${BASH_SOURCE[0]}")/cgroups.sh"
@@ -263,6 +266,8 @@ attacker_bounds_tests
 attacker_fds_tests
 # ---- the shared pid namespace's PID 1 holds nothing of the agent (issue 11), attacker_holder.sh
 attacker_holder_tests
+# ---- symlinks and bad strings from the host (issue 11): see attacker_paths.sh ------------
+attacker_paths_tests
 
 echo "integration: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -603,6 +603,13 @@ static int run(int argc, char **argv)
 			return printf("%s\n", strerror(errno)), 1;
 		return puts("ok"), 0;
 	}
+	if (!strcmp(cmd, "symlink")) { /* symlink TARGET LINK: "ok" or the errno's text */
+		if (argc < 3)
+			return 2;
+		if (symlink(argv[1], argv[2]) < 0)
+			return printf("%s\n", strerror(errno)), 1;
+		return puts("ok"), 0;
+	}
 	if (!strcmp(cmd, "hook")) { /* hook LOG KIND [fail]: an OCI hook appending "KIND <stdin>" */
 		if (argc < 3)
 			return guest_hook();

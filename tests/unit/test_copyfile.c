@@ -569,6 +569,47 @@ static void test_tmp_names(void **state)
 	copy_fails(REQ_FILE(toolong, "x"), PD_INVALID_ARGUMENT);
 }
 
+/* Set-id bits survive the owner change (chown clears them: it must come before chmod). */
+static void test_setid_modes_kept(void **state)
+{
+	copy_ok(REQ_FILE("bin/su", "#!/bin/true\n", .mode = S_IFREG | 04755, .uid = 1000,
+			 .gid = 1000));
+	struct stat st = stat_of("bin/su");
+	assert_int_equal(st.st_mode & 07777, 04755);
+	assert_int_equal(st.st_uid, 1000);
+	copy_ok(REQ_FILE("bin/sg", "x", .mode = S_IFREG | 02755, .uid = 0, .gid = 1001));
+	st = stat_of("bin/sg");
+	assert_int_equal(st.st_mode & 07777, 02755);
+	assert_int_equal(st.st_gid, 1001);
+	/* uid/gid -1 (no change) too. */
+	copy_ok(REQ_FILE("bin/keep", "x", .mode = S_IFREG | 06711, .uid = -1, .gid = -1));
+	assert_int_equal(stat_of("bin/keep").st_mode & 07777, 06711);
+	/* A directory: setgid (shared group directories) and sticky. */
+	copy_ok((struct req){.rel = "shared", .mode = S_IFDIR | 03775, .uid = 1000, .gid = 1002});
+	st = stat_of("shared");
+	assert_int_equal(st.st_mode & 07777, 03775);
+	assert_int_equal(st.st_gid, 1002);
+}
+
+/* The base itself reached through a symlink (a share mounted above it by the host holds
+ * "shared -> <outside>"): refused, nothing written outside. */
+static void test_base_through_symlink(void **state)
+{
+	char run[PATH_MAX];
+	snprintf(run, sizeof(run), "%s/run", top);
+	assert_int_equal(mkdir(run, 0755), 0);
+	assert_int_equal(symlink(outside, base), 0);
+	const char *msg = copy_fails(REQ_FILE("x", "x"), PD_FAILED_PRECONDITION);
+	assert_non_null(strstr(msg, "symlink"));
+	outside_untouched();
+	/* A symlink higher up too. */
+	assert_int_equal(unlink(base), 0);
+	assert_int_equal(rmdir(run), 0);
+	assert_int_equal(symlink(outside, run), 0);
+	copy_fails(REQ_FILE("x", "x"), PD_FAILED_PRECONDITION);
+	outside_untouched();
+}
+
 int main(void)
 {
 	PD_SKIP_UNLESS_ROOT("chown");
@@ -587,6 +628,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_symlink_as_directory_target, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_planted_temp_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tmp_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_setid_modes_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_base_through_symlink, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
