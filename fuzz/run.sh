@@ -1,20 +1,30 @@
 #!/bin/bash
-# Build and run the libFuzzer targets.
-#   fuzz/run.sh short   about 60 s in all (CI: make fuzz-check)
-#   fuzz/run.sh long    10 minutes per target (make fuzz)
-# Each target is built with clang -fsanitize=fuzzer,address,undefined from the sources it
-# needs plus the generated protobuf-c code, linked with the system libprotobuf-c. Its corpus
-# lives in build/fuzz/corpus/<target>, seeded from the Kata wire samples
-# ($PD_TESTDATA, default the repository's tests/data/kata-wire) and a few
-# hand-made frames. A crash leaves build/fuzz/crash-* and makes the script fail.
+# Build and run the libFuzzer targets (docs/fuzzing.md).
+#   fuzz/run.sh short [target...]   about 90 s in all (CI: make fuzz-check)
+#   fuzz/run.sh long [target...]    5 minutes per target (make fuzz; FUZZ_SECONDS=n to change)
+# The targets are built by make (Makefile, "fuzz targets": clang -fsanitize=fuzzer,address,
+# undefined over every agent source). Each one's corpus lives in build/fuzz/corpus/<target>
+# and grows from run to run; its seeds are written afresh into build/fuzz/seeds/<target>:
+# fuzz_frame's here, from the Kata wire samples ($PD_TESTDATA, default tests/data/kata-wire)
+# and a few hand-made frames; the others' by the target itself (FUZZ_WRITE_SEEDS), from the
+# same samples, fuzz/seeds and inputs they build. After the run, the edges each target
+# covers are summed per source file into build/fuzz/<target>.coverage. A crash leaves
+# build/fuzz/crash-* (or timeout-*, leak-*) and makes the script fail.
+# fuzz_dispatch and fuzz_copyfile box themselves in namespaces of their own: they need root.
 set -u
 
 mode=${1:-short}
+shift || true
+# target -> seconds in a short run (the long run gives each the same time)
+declare -A short_secs=([fuzz_frame]=10 [fuzz_dispatch]=35 [fuzz_oci]=15 [fuzz_parsers]=20
+	[fuzz_copyfile]=10)
+all=(fuzz_frame fuzz_dispatch fuzz_oci fuzz_parsers fuzz_copyfile)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 case $mode in
-short) total=60 ;;
-long) total=600 ;;
+short | long) ;;
 *)
-	echo "usage: $0 short|long" >&2
+	echo "usage: $0 short|long [target...]" >&2
 	exit 2
 	;;
 esac
@@ -28,17 +38,6 @@ testdata=${PD_TESTDATA:-$root/tests/data/kata-wire}
 	echo "fuzz: Kata wire seeds missing: $testdata is not a directory" >&2
 	exit 2
 }
-CC=${FUZZ_CC:-clang}
-CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -I. -I$build/gen"
-
-# target -> the project sources it links (besides the generated protobuf code)
-declare -A sources=(
-	[fuzz_frame]="agent/ttrpc/frame.c agent/ttrpc/wire_strings.c"
-)
-targets=(fuzz_frame)
-per_target=$((total / ${#targets[@]}))
-[ "$mode" = long ] && per_target=600
 
 die() {
 	echo "fuzz: $*" >&2
@@ -47,28 +46,17 @@ die() {
 }
 
 # ---- build --------------------------------------------------------------------------------
-if [ ! -f "$build/gen/.proto-done" ]; then
-	make --no-print-directory "$build/gen/.proto-done" >/dev/null || die "protoc-c failed"
-fi
-mkdir -p "$out/obj"
-
-# The generated code is compiled once (instrumented, warnings allowed: it is not ours).
-gen_objs=()
-while IFS= read -r src; do
-	obj=$out/obj/gen_$(echo "${src#"$build"/gen/}" | tr / _).o
-	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
-		# shellcheck disable=SC2086
-		$CC $CFLAGS -w -c "$src" -o "$obj" || die "cannot compile $src"
-	fi
-	gen_objs+=("$obj")
-done < <(find "$build/gen" -name '*.pb-c.c' | sort)
-
-build_target() {
-	local t=$1
-	# shellcheck disable=SC2086
-	$CC $CFLAGS -Wall -Wextra -Werror -Wno-unused-parameter -o "$out/$t" \
-		"fuzz/$t.c" ${sources[$t]} "${gen_objs[@]}" -lprotobuf-c
-}
+mkdir -p "$out"
+bins=()
+for t in "${targets[@]}"; do
+	[ -n "${short_secs[$t]:-}" ] || die "no target $t (targets: ${all[*]})"
+	bins+=("$out/$t")
+done
+make --no-print-directory -j2 BUILD="$build" "${bins[@]}" >"$out/build.log" 2>&1 ||
+	{
+		grep -E 'error|undefined' "$out/build.log" | head -20 >&2
+		die "build failed, see $out/build.log"
+	}
 
 # ---- seeds --------------------------------------------------------------------------------
 # byte N: one raw byte (the format is built on purpose: printf '\xNN')
@@ -97,7 +85,6 @@ check_body() { printf '\x0a\x0bgrpc.Health\x12\x05Check'; }
 # Each seed starts with fuzz_frame's steering byte: piece-size seed, bit 7 = small limit.
 seed_frame_corpus() {
 	local dir=$1 n=0 f
-	mkdir -p "$dir"
 	for f in "$testdata"/*.req-envelope.pb; do
 		[ -f "$f" ] || continue
 		{ printf '\x00'; frame 1 1 0 <"$f"; } >"$dir/seed-$(basename "$f" .req-envelope.pb)"
@@ -131,27 +118,60 @@ seed_frame_corpus() {
 	} >"$dir/seed-meta"
 }
 
+write_seeds() {
+	local t=$1 dir=$2
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	if [ "$t" = fuzz_frame ]; then
+		seed_frame_corpus "$dir"
+	else
+		FUZZ_WRITE_SEEDS=$dir "$out/$t" >"$out/$t.seeds.log" 2>&1 ||
+			{
+				cat "$out/$t.seeds.log" >&2
+				return 1
+			}
+	fi
+}
+
+# ---- coverage per source file ----------------------------------------------------------------
+# libFuzzer's -print_coverage lists every function with "edges: covered/total file:line";
+# summed per file (files with nothing covered left out).
+coverage_by_file() {
+	awk '/^(UN)?COVERED_FUNC:/ {
+		split($5, e, "/"); f = $NF; sub(/:[0-9]+$/, "", f); sub(".*/wt-[^/]*/|^" root "/", "", f)
+		cov[f] += e[1]; tot[f] += e[2]
+	} END { for (f in cov) if (cov[f] > 0) printf "%-40s %5d / %5d edges\n", f, cov[f], tot[f] }' \
+		root="$root" | sort
+}
+
 # ---- run ----------------------------------------------------------------------------------
 passed=0
 failed=0
 for t in "${targets[@]}"; do
-	if ! build_target "$t"; then
-		echo "fuzz: $t: build failed" >&2
+	secs=${short_secs[$t]}
+	[ "$mode" = long ] && secs=${FUZZ_SECONDS:-300}
+	corpus=$out/corpus/$t
+	seeds=$out/seeds/$t
+	mkdir -p "$corpus"
+	write_seeds "$t" "$seeds" || {
+		echo "fuzz: $t: cannot write its seeds" >&2
 		failed=$((failed + 1))
 		continue
-	fi
-	corpus=$out/corpus/$t
-	seed_frame_corpus "$corpus" || { failed=$((failed + 1)); continue; }
-	echo "fuzz: $t: running ${per_target}s (corpus $corpus)"
-	if "$out/$t" -max_total_time="$per_target" -max_len=65536 -timeout=10 \
-		-rss_limit_mb=2048 -artifact_prefix="$out/" -print_final_stats=1 \
-		"$corpus" >"$out/$t.log" 2>&1; then
+	}
+	echo "fuzz: $t: running ${secs}s (corpus $corpus)"
+	if "$out/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$out/" -print_final_stats=1 "$corpus" "$seeds" >"$out/$t.log" 2>&1; then
 		passed=$((passed + 1))
-		grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$out/$t.log" | tail -2
+		"$out/$t" -runs=0 -print_coverage=1 "$corpus" "$seeds" 2>&1 | coverage_by_file \
+			>"$out/$t.coverage"
+		awk -v t="$t" '/^#[0-9]+.*DONE/ { cov = $4; ft = $6; corp = $8 }
+			/^stat::number_of_executed_units/ { n = $2 }
+			/^stat::average_exec_per_sec/ { r = $2 }
+			END { printf "fuzz: %s: %d execs (%d/s), %s edges, %s features, corpus %s\n",
+				t, n, r, cov, ft, corp }' "$out/$t.log"
 	else
 		failed=$((failed + 1))
 		echo "fuzz: $t: FAILED, see $out/$t.log" >&2
-		grep -E 'ERROR|SUMMARY|Test unit written' "$out/$t.log" | head -5 >&2
+		grep -E 'ERROR|SUMMARY|Test unit written|^fuzz_' "$out/$t.log" | head -8 >&2
 	fi
 done
 echo "fuzz: $passed passed, $failed failed"
