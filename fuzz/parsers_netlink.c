@@ -74,7 +74,7 @@ static bool next(const uint8_t **p, size_t *n, uint8_t *flags, bool consume)
 static void stamp(uint8_t *buf, size_t n)
 {
 	size_t off = 0;
-	while (n - off >= sizeof(struct nlmsghdr)) {
+	while (off < n && n - off >= sizeof(struct nlmsghdr)) {
 		struct nlmsghdr h;
 		memcpy(&h, buf + off, sizeof(h));
 		h.nlmsg_seq = seq;
