@@ -7,6 +7,8 @@
 
 #include "agent.pb-c.h"
 #include "agent/ctl/json_to_proto.h"
+#include "common.h"
+#include "oci.pb-c.h"
 #include "dispatch.h"
 #include "health.pb-c.h"
 
@@ -301,6 +303,42 @@ static void handwritten_seeds(void)
 	end("frames");
 }
 
+/* A container from fuzz/seeds/config.json (hooks, seccomp, sysctls, a user namespace, devices,
+ * resources) through its whole life. */
+static void rich_seed(void)
+{
+	size_t len;
+	const uint8_t *text = fz_seed_file("config.json", &len);
+	ProtobufCMessage *msg;
+	struct pd_error err;
+	if (pd_json_to_proto((const char *)text, len, &grpc__spec__descriptor, NULL, &msg, &err) < 0) {
+		fprintf(stderr, "fuzz_dispatch: config.json: %s\n", err.msg);
+		exit(1);
+	}
+	Grpc__Spec *spec = (Grpc__Spec *)msg;
+	free(spec->root->path);
+	spec->root->path = strdup(FZ_ROOTFS);
+	Grpc__CreateContainerRequest cc = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+	cc.container_id = cc.exec_id = (char *)"rich";
+	cc.oci = spec;
+	static uint8_t buf[SEED_MAX];
+	size_t n = grpc__create_container_request__get_packed_size(&cc);
+	if (n > sizeof(buf))
+		exit(1);
+	grpc__create_container_request__pack(&cc, buf);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	begin(0x01);
+	record((uint8_t)fz_method_index("CreateContainer"), buf, n);
+	call("StartContainer", "{\"container_id\": \"rich\"}");
+	call("ExecProcess", "{\"container_id\": \"rich\", \"exec_id\": \"e\", \"process\":"
+			    " {\"args\": [\"/bin/true\"], \"cwd\": \"/\", \"capabilities\":"
+			    " {\"bounding\": [\"CAP_KILL\"]}}}");
+	call("StatsContainer", "{\"container_id\": \"rich\"}");
+	call("SignalProcess", "{\"container_id\": \"rich\", \"exec_id\": \"\", \"signal\": 9}");
+	call("RemoveContainer", "{\"container_id\": \"rich\"}");
+	end("rich-container");
+}
+
 void fz_write_seeds(const char *dir)
 {
 	seed_dir = dir;
@@ -309,5 +347,6 @@ void fz_write_seeds(const char *dir)
 	wire_seeds();
 	method_seeds();
 	handwritten_seeds();
+	rich_seed();
 	fprintf(stderr, "fuzz_dispatch: %u seeds in %s\n", n_written, dir);
 }

@@ -137,7 +137,7 @@ write_seeds() {
 # summed per file (files with nothing covered left out).
 coverage_by_file() {
 	awk '/^(UN)?COVERED_FUNC:/ {
-		split($5, e, "/"); f = $NF; sub(/:[0-9]+$/, "", f); sub(".*/wt-[^/]*/|^" root "/", "", f)
+		split($5, e, "/"); f = $NF; sub(/:[0-9]+$/, "", f); sub(".*/wt-[^/]*/|^" root "/|^\\./", "", f)
 		cov[f] += e[1]; tot[f] += e[2]
 	} END { for (f in cov) if (cov[f] > 0) printf "%-40s %5d / %5d edges\n", f, cov[f], tot[f] }' \
 		root="$root" | sort
