@@ -157,9 +157,12 @@ for t in "${targets[@]}"; do
 		failed=$((failed + 1))
 		continue
 	}
+	dict=()
+	[ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
 	echo "fuzz: $t: running ${secs}s (corpus $corpus)"
 	if "$out/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-		-artifact_prefix="$out/" -print_final_stats=1 "$corpus" "$seeds" >"$out/$t.log" 2>&1; then
+		"${dict[@]}" -artifact_prefix="$out/" -print_final_stats=1 "$corpus" "$seeds" \
+		>"$out/$t.log" 2>&1; then
 		passed=$((passed + 1))
 		"$out/$t" -runs=0 -print_coverage=1 "$corpus" "$seeds" 2>&1 | coverage_by_file \
 			>"$out/$t.coverage"
