@@ -56,6 +56,10 @@ void fz_fake_reset(bool spawn_fails, bool hooks_fail);
 void fz_fake_forget_all(void);
 /* The n-th live fake process (mod their number) exits with status (a wait status). */
 void fz_fake_exit_one(unsigned n, int status);
+/* The n-th live fake process writes data to its stdout (or stderr), as far as the pipe or
+ * tty takes it without waiting; reads up to max bytes of its stdin. */
+void fz_fake_output(unsigned n, bool err, const uint8_t *data, size_t len);
+void fz_fake_input(unsigned n, size_t max);
 /* An OOM event in the n-th live fake cgroup (mod their number). */
 void fz_fake_oom_one(unsigned n);
 /* Live fake processes / cgroups (for the end-of-input checks). */

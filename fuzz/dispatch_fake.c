@@ -46,6 +46,7 @@ struct fake_proc {
 	int state;
 	int status; /* wait status once exited */
 	bool held;  /* a container process spawned and not started yet */
+	int fd[3];  /* its stdin, stdout, stderr (the child's ends), -1 = none; closed at exit */
 };
 
 static struct fake_proc procs[MAX_PROCS];
@@ -71,8 +72,34 @@ static pid_t proc_new(int state, int status)
 {
 	if (n_procs >= MAX_PROCS)
 		return -1;
-	procs[n_procs] = (struct fake_proc){.state = state, .status = status};
+	procs[n_procs] = (struct fake_proc){.state = state, .status = status, .fd = {-1, -1, -1}};
 	return FAKE_PID_BASE + (pid_t)n_procs++;
+}
+
+/* A live process ends: its stdio closes (the agent reads EOF), its status waits for a reap. */
+static void proc_exit(struct fake_proc *p, int status)
+{
+	if (p->state != P_ALIVE)
+		return;
+	p->state = P_EXITED;
+	p->status = status;
+	for (int i = 0; i < 3; i++) {
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+		p->fd[i] = -1;
+	}
+}
+
+static struct fake_proc *nth_alive(unsigned n)
+{
+	unsigned alive = fz_fake_procs_alive();
+	if (!alive)
+		return NULL;
+	n %= alive;
+	for (unsigned i = 0; i < n_procs; i++)
+		if (procs[i].state == P_ALIVE && n-- == 0)
+			return &procs[i];
+	return NULL;
 }
 
 void fz_fake_reset(bool spawn_fail, bool hook_fail)
@@ -83,6 +110,8 @@ void fz_fake_reset(bool spawn_fail, bool hook_fail)
 
 void fz_fake_forget_all(void)
 {
+	for (unsigned i = 0; i < n_procs; i++)
+		proc_exit(&procs[i], 0);
 	n_procs = 0;
 }
 
@@ -96,16 +125,29 @@ unsigned fz_fake_procs_alive(void)
 
 void fz_fake_exit_one(unsigned n, int status)
 {
-	unsigned alive = fz_fake_procs_alive();
-	if (!alive)
-		return;
-	n %= alive;
-	for (unsigned i = 0; i < n_procs; i++)
-		if (procs[i].state == P_ALIVE && n-- == 0) {
-			procs[i].state = P_EXITED;
-			procs[i].status = status;
-			return;
-		}
+	struct fake_proc *p = nth_alive(n);
+	if (p)
+		proc_exit(p, status);
+}
+
+void fz_fake_output(unsigned n, bool err, const uint8_t *data, size_t len)
+{
+	struct fake_proc *p = nth_alive(n);
+	if (p && p->fd[err ? 2 : 1] >= 0 && write(p->fd[err ? 2 : 1], data, len) < 0) {
+		/* full (non-blocking): the agent has not read yet */
+	}
+}
+
+void fz_fake_input(unsigned n, size_t max)
+{
+	struct fake_proc *p = nth_alive(n);
+	uint8_t buf[4096];
+	while (p && p->fd[0] >= 0 && max > 0) {
+		ssize_t r = read(p->fd[0], buf, max < sizeof(buf) ? max : sizeof(buf));
+		if (r <= 0)
+			break;
+		max -= (size_t)r;
+	}
 }
 
 /* ---- the libc guards ------------------------------------------------------------------------ */
@@ -207,10 +249,8 @@ int __wrap_kill(pid_t pid, int sig)
 		errno = ESRCH;
 		return -1;
 	}
-	if (p->state == P_ALIVE && kills(sig)) {
-		p->state = P_EXITED;
-		p->status = sig; /* WIFSIGNALED, WTERMSIG == sig */
-	}
+	if (p->state == P_ALIVE && kills(sig))
+		proc_exit(p, sig); /* WIFSIGNALED, WTERMSIG == sig */
 	return 0;
 }
 
@@ -321,11 +361,15 @@ int __wrap_pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out,
 	pid_t pid = proc_new(P_ALIVE, 0);
 	if (pid < 0)
 		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, EAGAIN, "fuzz: too many processes");
-	procs[pid - FAKE_PID_BASE].held = true;
+	struct fake_proc *p = &procs[pid - FAKE_PID_BASE];
+	p->held = true;
+	/* Its stdio, as the child would hold it; non-blocking, so that the harness never waits. */
+	for (int i = 0; i < 3; i++)
+		if (req->stdio[i] >= 0 && (p->fd[i] = fcntl(req->stdio[i], F_DUPFD_CLOEXEC, 3)) >= 0)
+			fcntl(p->fd[i], F_SETFL, O_NONBLOCK);
 	/* The child stops for the agent's hooks (prestart, createRuntime) as the real one does. */
 	if (req->run_hooks && req->run_hooks(req->hooks_data, pid, err) < 0) {
-		procs[pid - FAKE_PID_BASE].state = P_EXITED; /* killed; the table reaps it */
-		procs[pid - FAKE_PID_BASE].status = SIGKILL;
+		proc_exit(p, SIGKILL); /* killed; the table reaps it */
 		return -1;
 	}
 	out->pid = pid;
@@ -349,10 +393,7 @@ void __wrap_pd_spawn_abandon(struct pd_spawned *s)
 	struct fake_proc *p = proc_of(s->pid);
 	if (p && p->held) { /* its sync socket closes: it exits */
 		p->held = false;
-		if (p->state == P_ALIVE) {
-			p->state = P_EXITED;
-			p->status = 1 << 8;
-		}
+		proc_exit(p, 1 << 8);
 	}
 	s->sync_fd = -1;
 }

@@ -158,6 +158,19 @@ static void handwritten_seeds(void)
 	record(0xf2, "\x00\x09\x01", 3);
 	end("exits");
 
+	begin(0x01); /* output read while it comes, a parked read answered by data, then EOF */
+	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 4}");
+	record(0xf6, "\x01\x00hello world", 13);
+	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
+	record(0xf6, "\x01\x01oops", 6);
+	call("ReadStderr", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
+	call("WriteStdin", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\","
+			   " \"data\": \"aGVsbG8K\"}");
+	record(0xf7, "\x01\x01", 2);
+	record(0xf2, "\x01\x00\x00", 3);
+	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
+	end("output");
+
 	begin(0x01); /* stdin, a tty exec, a resize */
 	call("WriteStdin", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\","
 			   " \"data\": \"aGVsbG8K\"}");

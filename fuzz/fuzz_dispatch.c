@@ -19,7 +19,9 @@
  *   0xf2             a fake process exits: which (1 byte), exit code (1), killed (1);
  *   0xf3             an OOM event in a container's cgroup: which (1 byte);
  *   0xf4             the connection goes: every parked call is cancelled;
- *   0xf5             every parked call's deadline passes.
+ *   0xf5             every parked call's deadline passes;
+ *   0xf6             a fake process writes: which (1 byte), stderr (bit 0 of 1 byte), bytes;
+ *   0xf7             a fake process reads its stdin: which (1 byte), 64 * n bytes (1).
  * After each record the process table reaps and the loop runs what is ready, without waiting.
  * At the end DestroySandbox is called, every call still parked is cancelled, and the agent
  * must be back where it started: no container, no fake process or cgroup, no fd more. */
@@ -296,6 +298,10 @@ static void run_record(uint8_t kind, const uint8_t *b, size_t len)
 		fz_conn_cancel_all();
 	} else if (kind == 0xf5) {
 		pd_dispatch_expire(fz_conn()->srv, INT64_MAX);
+	} else if (kind == 0xf6 && len >= 2) {
+		fz_fake_output(b[0], b[1] & 1, b + 2, len - 2);
+	} else if (kind == 0xf7 && len >= 2) {
+		fz_fake_input(b[0], (size_t)b[1] * 64);
 	}
 	settle();
 }
