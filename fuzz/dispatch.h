@@ -37,8 +37,11 @@ void fz_write_seeds(const char *dir);
 /* One server with one connection (serial or not), answering with the real services. */
 void fz_conn_init(const struct pd_service *services, unsigned n_services);
 struct pd_conn *fz_conn(void);
-/* Start of an input: no responses seen, the given limits. */
-void fz_conn_reset(bool serial, unsigned max_parked);
+/* Start of an input: no responses seen, the given limits (parked calls; reply bytes the host
+ * has not read, past which replies with data are refused). */
+void fz_conn_reset(bool serial, unsigned max_parked, size_t max_unread);
+/* The host reads every reply queued so far. */
+void fz_conn_host_reads(void);
 /* A stream id was sent as a request that must be answered at most once. */
 void fz_conn_expect(uint32_t stream_id);
 /* Cancel every parked call, as a closed connection does (no answer). */

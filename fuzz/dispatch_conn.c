@@ -22,6 +22,7 @@ static size_t out_cap;
 static uint32_t answered[MAX_STREAMS], expected[MAX_STREAMS];
 static unsigned n_answered, n_expected;
 static bool stop_requested;
+static size_t unread, unread_max; /* reply bytes the host has not read yet, and their bound */
 static bool verbose; /* FUZZ_VERBOSE=1: print every response (reproducing a crash) */
 
 __attribute__((noreturn)) static void fail(const char *what, uint32_t stream_id)
@@ -53,12 +54,18 @@ struct pd_conn *fz_conn(void)
 	return &conn;
 }
 
-void fz_conn_reset(bool serial, unsigned max_parked)
+void fz_conn_reset(bool serial, unsigned max_parked, size_t max_unread)
 {
 	conn.serial = serial;
 	conn.last_stream_id = 0;
-	srv.limits = (struct pd_server_limits){
-	    .max_conns = 1, .max_calls_per_conn = max_parked, .max_outq = 16u << 20};
+	srv.limits = (struct pd_server_limits){.max_conns = 1,
+					       .max_calls_per_conn = max_parked,
+					       .max_calls = max_parked,
+					       .max_outq = max_unread,
+					       .max_outq_data = max_unread,
+					       .max_out_total = max_unread};
+	unread = 0;
+	unread_max = max_unread;
 	n_answered = n_expected = 0;
 	stop_requested = false;
 }
@@ -75,6 +82,11 @@ void fz_conn_expect(uint32_t stream_id)
 {
 	if (n_expected < MAX_STREAMS)
 		expected[n_expected++] = stream_id;
+}
+
+void fz_conn_host_reads(void)
+{
+	unread = 0;
 }
 
 bool fz_conn_stop_requested(void)
@@ -115,6 +127,7 @@ void pd_conn_commit_frame(struct pd_conn *c, uint32_t stream_id, uint8_t type, s
 {
 	if (c != &conn || type != PD_TTRPC_RESPONSE)
 		fail("a frame that is not a response on the connection", stream_id);
+	unread += PD_TTRPC_HEADER_LEN + len;
 	Ttrpc__Response *r = ttrpc__response__unpack(NULL, len, out);
 	if (!r)
 		fail("a response that does not decode", stream_id);
@@ -134,6 +147,28 @@ void pd_conn_commit_frame(struct pd_conn *c, uint32_t stream_id, uint8_t type, s
 		fail("a stream answered twice", stream_id);
 	if (n_answered < MAX_STREAMS)
 		answered[n_answered++] = stream_id;
+}
+
+/* The bound of unread reply bytes (conn.c keeps one per connection and one for the server;
+ * here there is one connection): what a reply may still carry. */
+#define REPLY_OVERHEAD 64
+size_t pd_call_reply_room(const struct pd_call *call)
+{
+	size_t room = unread < unread_max ? unread_max - unread : 0;
+	room = room > REPLY_OVERHEAD ? room - REPLY_OVERHEAD : 0;
+	return room < PD_TTRPC_MAX_DATA - REPLY_OVERHEAD ? room : PD_TTRPC_MAX_DATA - REPLY_OVERHEAD;
+}
+
+int pd_call_no_room(const struct pd_call *call, size_t len, struct pd_error *err)
+{
+	return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0,
+			    "%zu bytes of replies wait for the host: %zu more would pass %zu",
+			    unread, len, unread_max);
+}
+
+struct pd_server_limits *pd_server_limits(struct pd_server *s)
+{
+	return &s->limits;
 }
 
 int64_t pd_now_ns(void)

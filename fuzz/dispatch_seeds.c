@@ -171,6 +171,19 @@ static void handwritten_seeds(void)
 	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
 	end("output");
 
+	begin(0x21); /* 512 bytes of unread replies at most: reads cut short, then refused */
+	{
+		uint8_t out[602] = {0x01, 0x00};
+		memset(out + 2, 'x', sizeof(out) - 2);
+		record(0xf6, out, sizeof(out));
+	}
+	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
+	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
+	call("StatsContainer", "{\"container_id\": \"" CID "\"}");
+	record(0xf8, NULL, 0);
+	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
+	end("unread-bound");
+
 	begin(0x01); /* stdin, a tty exec, a resize */
 	call("WriteStdin", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\","
 			   " \"data\": \"aGVsbG8K\"}");

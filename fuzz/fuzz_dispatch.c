@@ -9,7 +9,9 @@
  *                   ExecProcess first, so later requests find a sandbox, a container and an
  *                   exec; bit 1: a virtio-serial port (stream ids may restart, the oldest
  *                   parked call gives way); bit 2: two parked calls at most; bit 3: the
- *                   container processes fail to spawn; bit 4: hooks exit 1.
+ *                   container processes fail to spawn; bit 4: hooks exit 1; bit 5: at most
+ *                   512 bytes of replies the host has not read (then replies with data are
+ *                   refused until it reads, 0xf8).
  *   kind < 0x80      a request for method kind % N (grpc.Health, then grpc.AgentService, in
  *                    descriptor order) with the bytes as its payload;
  *   0x80..0xef       the same with timeout_nano 1 (expired at once);
@@ -21,7 +23,8 @@
  *   0xf4             the connection goes: every parked call is cancelled;
  *   0xf5             every parked call's deadline passes;
  *   0xf6             a fake process writes: which (1 byte), stderr (bit 0 of 1 byte), bytes;
- *   0xf7             a fake process reads its stdin: which (1 byte), 64 * n bytes (1).
+ *   0xf7             a fake process reads its stdin: which (1 byte), 64 * n bytes (1);
+ *   0xf8             the host reads every reply so far (bit 5's bound is for unread ones).
  * After each record the process table reaps and the loop runs what is ready, without waiting.
  * At the end DestroySandbox is called, every call still parked is cancelled, and the agent
  * must be back where it started: no container, no fake process or cgroup, no fd more. */
@@ -267,10 +270,16 @@ static void settle(void)
 		int moved = pd_proctable_reap();
 		struct epoll_event ev[64];
 		int n = epoll_wait(agent.loop.epfd, ev, 64, 0);
+		/* as pd_loop_run: a watch deleted by an earlier handler of the batch is skipped */
+		agent.loop.batch = ev;
+		agent.loop.batch_n = n > 0 ? n : 0;
 		for (int i = 0; i < n; i++) {
 			struct pd_watch *w = ev[i].data.ptr;
-			w->fn(&agent.loop, w, ev[i].events);
+			agent.loop.batch_next = i + 1;
+			if (w)
+				w->fn(&agent.loop, w, ev[i].events);
 		}
+		agent.loop.batch_n = agent.loop.batch_next = 0;
 		pd_dispatch_expire(fz_conn()->srv, pd_now_ns());
 		if (!moved && n <= 0)
 			return;
@@ -302,6 +311,8 @@ static void run_record(uint8_t kind, const uint8_t *b, size_t len)
 		fz_fake_output(b[0], b[1] & 1, b + 2, len - 2);
 	} else if (kind == 0xf7 && len >= 2) {
 		fz_fake_input(b[0], (size_t)b[1] * 64);
+	} else if (kind == 0xf8) {
+		fz_conn_host_reads();
 	}
 	settle();
 }
@@ -353,7 +364,7 @@ static void teardown(void)
 {
 	pd_policy_reset(); /* a policy from the input must not keep DestroySandbox out */
 	fz_conn_cancel_all();
-	fz_conn_reset(false, 1024);
+	fz_conn_reset(false, 1024, 16u << 20);
 	send_request(&grpc__agent_service__descriptor, "DestroySandbox", NULL, 0, 0);
 	settle();
 	fz_conn_cancel_all();
@@ -429,7 +440,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t flags = data[0];
 	base_fds = count_fds(); /* libFuzzer's own come and go between inputs, never during one */
 	next_sid = 1;
-	fz_conn_reset(flags & 2, flags & 4 ? 2 : 1024);
+	fz_conn_reset(flags & 2, flags & 4 ? 2 : 1024, flags & 32 ? 512 : 16u << 20);
 	fz_fake_reset(flags & 8, flags & 16);
 	if (flags & 1)
 		run_prelude();
