@@ -265,6 +265,28 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/fuzz_%.o $$(call fuzz_helpers,$$*) $(FU
 	  $(FUZZ_LIB) -lprotobuf-c -lcap-ng -lseccomp
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 
+# The same targets built for source-based coverage (no sanitizers): fuzz/run.sh long runs
+# each over its corpus and reports the lines covered per source file (llvm-cov).
+FUZZ_COV_DIR    := $(BUILD)/fuzz-cov
+FUZZ_COV_CFLAGS := $(CSTD) -g -O1 -fprofile-instr-generate -fcoverage-mapping $(INCS) \
+                   -DPD_WIRE_DIR='"$(CURDIR)/tests/data/kata-wire"' -DPD_FUZZ_SEEDS='"$(CURDIR)/fuzz/seeds"'
+FUZZ_COV_LIB    := $(FUZZ_COV_DIR)/libagent-cov.a
+$(FUZZ_COV_DIR)/obj/gen/%.o: $(GEN)/%.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -w -MMD -c $< -o $@
+$(FUZZ_COV_DIR)/obj/%.o: %.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -w -MMD -c $< -o $@
+$(FUZZ_COV_LIB): $(patsubst %.c,$(FUZZ_COV_DIR)/obj/%.o,$(FUZZ_LIB_SRCS)) \
+                 $(patsubst $(GEN)/%.c,$(FUZZ_COV_DIR)/obj/gen/%.o,$(PROTO_C))
+	@rm -f $@
+	ar rcs $@ $^
+fuzz_cov_helpers = $(patsubst %.c,$(FUZZ_COV_DIR)/obj/%.o,$(wildcard fuzz/$(1)_*.c fuzz/common_*.c))
+$(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/fuzz/fuzz_%.o $$(call fuzz_cov_helpers,$$*) \
+                        $(FUZZ_COV_LIB) $$(wildcard fuzz/fuzz_$$*.wrap)
+	$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $< $(call fuzz_cov_helpers,$*) \
+	  $(call fuzz_wraps,$*) $(FUZZ_COV_LIB) -lprotobuf-c -lcap-ng -lseccomp
+
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/host $(BUILD)/test $(GEN) $(BUILD)/pidone \
 	       $(BUILD)/pidonectl $(BUILD)/pidone-initrd.img $(BUILD)/pidonectl-static \

@@ -1,15 +1,18 @@
 #!/bin/bash
 # Build and run the libFuzzer targets (docs/fuzzing.md).
-#   fuzz/run.sh short [target...]   about 90 s in all (CI: make fuzz-check)
-#   fuzz/run.sh long [target...]    5 minutes per target (make fuzz; FUZZ_SECONDS=n to change)
+#   fuzz/run.sh short [target...]   about 90 s of fuzzing in all (CI: make fuzz-check)
+#   fuzz/run.sh long [target...]    5 minutes per target (make fuzz; FUZZ_SECONDS=n to change),
+#                                   then the coverage report below
+#   fuzz/run.sh cover [target...]   only the coverage report, from the corpora as they are
 # The targets are built by make (Makefile, "fuzz targets": clang -fsanitize=fuzzer,address,
 # undefined over every agent source). Each one's corpus lives in build/fuzz/corpus/<target>
 # and grows from run to run; its seeds are written afresh into build/fuzz/seeds/<target>:
 # fuzz_frame's here, from the Kata wire samples ($PD_TESTDATA, default tests/data/kata-wire)
 # and a few hand-made frames; the others' by the target itself (FUZZ_WRITE_SEEDS), from the
-# same samples, fuzz/seeds and inputs they build. After the run, the edges each target
-# covers are summed per source file into build/fuzz/<target>.coverage. A crash leaves
-# build/fuzz/crash-* (or timeout-*, leak-*) and makes the script fail.
+# same samples, fuzz/seeds and inputs they build. A crash leaves build/fuzz/crash-* (or
+# timeout-*, leak-*) and makes the script fail. The coverage report runs each corpus through
+# the same target built for source-based coverage (build/fuzz-cov) and writes the lines
+# covered per source file to build/fuzz/<target>.coverage (llvm-cov).
 # fuzz_dispatch and fuzz_copyfile box themselves in namespaces of their own: they need root.
 set -u
 
@@ -22,9 +25,9 @@ all=(fuzz_frame fuzz_dispatch fuzz_oci fuzz_parsers fuzz_copyfile)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 case $mode in
-short | long) ;;
+short | long | cover) ;;
 *)
-	echo "usage: $0 short|long [target...]" >&2
+	echo "usage: $0 short|long|cover [target...]" >&2
 	exit 2
 	;;
 esac
@@ -52,6 +55,9 @@ for t in "${targets[@]}"; do
 	[ -n "${short_secs[$t]:-}" ] || die "no target $t (targets: ${all[*]})"
 	bins+=("$out/$t")
 done
+if [ "$mode" != short ]; then
+	for t in "${targets[@]}"; do bins+=("$build/fuzz-cov/$t"); done
+fi
 make --no-print-directory -j2 BUILD="$build" "${bins[@]}" >"$out/build.log" 2>&1 ||
 	{
 		grep -E 'error|undefined' "$out/build.log" | head -20 >&2
@@ -133,14 +139,31 @@ write_seeds() {
 }
 
 # ---- coverage per source file ----------------------------------------------------------------
-# libFuzzer's -print_coverage lists every function with "edges: covered/total file:line";
-# summed per file (files with nothing covered left out).
-coverage_by_file() {
-	awk '/^(UN)?COVERED_FUNC:/ {
-		split($5, e, "/"); f = $NF; sub(/:[0-9]+$/, "", f); sub(".*/wt-[^/]*/|^" root "/|^\\./", "", f)
-		cov[f] += e[1]; tot[f] += e[2]
-	} END { for (f in cov) if (cov[f] > 0) printf "%-40s %5d / %5d edges\n", f, cov[f], tot[f] }' \
-		root="$root" | sort
+# Each target's corpus and seeds through its coverage build; llvm-cov's report, the agent's
+# files only, into build/fuzz/<target>.coverage; one line per target on stdout.
+coverage() {
+	local t=$1 cov=$out/cov
+	command -v llvm-profdata >/dev/null && command -v llvm-cov >/dev/null || {
+		echo "fuzz: $t: no llvm-profdata/llvm-cov: no coverage report" >&2
+		return 0
+	}
+	mkdir -p "$cov"
+	rm -f "$cov/$t".prof*
+	LLVM_PROFILE_FILE=$cov/$t.profraw "$build/fuzz-cov/$t" -runs=0 -artifact_prefix="$cov/" \
+		"$out/corpus/$t" "$out/seeds/$t" >"$cov/$t.log" 2>&1 &&
+		llvm-profdata merge -sparse "$cov/$t.profraw" -o "$cov/$t.profdata" &&
+		llvm-cov report "$build/fuzz-cov/$t" -instr-profile="$cov/$t.profdata" >"$cov/$t.report" ||
+		{
+			echo "fuzz: $t: coverage report failed, see $cov/$t.log" >&2
+			return 1
+		}
+	# Filename Regions Missed Cover Functions Missed Executed Lines Missed Cover ...
+	awk '$1 ~ /^(agent|init)\/.*\.c$/ && $6 < $5 {
+		printf "%-36s lines %5d / %5d  %7s   functions %3d / %3d\n", $1, $8 - $9, $8, $10,
+			$5 - $6, $5 }' "$cov/$t.report" >"$out/$t.coverage"
+	awk -v t="$t" '{ c += $3; n += $5 }
+		END { printf "fuzz: %s: coverage of the %d agent files it reaches: %d / %d lines (%s)\n",
+			t, NR, c, n, "build/fuzz/" t ".coverage" }' "$out/$t.coverage"
 }
 
 # ---- run ----------------------------------------------------------------------------------
@@ -159,18 +182,23 @@ for t in "${targets[@]}"; do
 	}
 	dict=()
 	[ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
+	if [ "$mode" = cover ]; then
+		coverage "$t" && passed=$((passed + 1)) || failed=$((failed + 1))
+		continue
+	fi
 	echo "fuzz: $t: running ${secs}s (corpus $corpus)"
 	if "$out/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 		"${dict[@]}" -artifact_prefix="$out/" -print_final_stats=1 "$corpus" "$seeds" \
 		>"$out/$t.log" 2>&1; then
 		passed=$((passed + 1))
-		"$out/$t" -runs=0 -print_coverage=1 "$corpus" "$seeds" 2>&1 | coverage_by_file \
-			>"$out/$t.coverage"
 		awk -v t="$t" '/^#[0-9]+.*DONE/ { cov = $4; ft = $6; corp = $8 }
 			/^stat::number_of_executed_units/ { n = $2 }
 			/^stat::average_exec_per_sec/ { r = $2 }
 			END { printf "fuzz: %s: %d execs (%d/s), %s edges, %s features, corpus %s\n",
 				t, n, r, cov, ft, corp }' "$out/$t.log"
+		if [ "$mode" = long ]; then
+			coverage "$t" || { passed=$((passed - 1)) && failed=$((failed + 1)); }
+		fi
 	else
 		failed=$((failed + 1))
 		echo "fuzz: $t: FAILED, see $out/$t.log" >&2
