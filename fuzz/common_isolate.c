@@ -55,8 +55,9 @@ static unsigned long kept_flags(const char *opts)
 	static const struct {
 		const char *name;
 		unsigned long flag;
-	} map[] = {{"nosuid", MS_NOSUID},     {"nodev", MS_NODEV},	 {"noexec", MS_NOEXEC},
-		   {"noatime", MS_NOATIME},   {"nodiratime", MS_NODIRATIME}, {"relatime", MS_RELATIME}};
+	} map[] = {{"nosuid", MS_NOSUID},	  {"nodev", MS_NODEV},
+		   {"noexec", MS_NOEXEC},	  {"noatime", MS_NOATIME},
+		   {"nodiratime", MS_NODIRATIME}, {"relatime", MS_RELATIME}};
 	char buf[512];
 	snprintf(buf, sizeof(buf), "%s", opts);
 	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
@@ -75,14 +76,16 @@ static void all_read_only(const struct fz_sys *sys)
 	while (fgets(line, sizeof(line), f)) {
 		char *field[6], *save;
 		int n = 0;
-		for (char *t = strtok_r(line, " ", &save); t && n < 6; t = strtok_r(NULL, " ", &save))
+		for (char *t = strtok_r(line, " ", &save); t && n < 6;
+		     t = strtok_r(NULL, " ", &save))
 			field[n++] = t;
 		if (n < 6)
 			continue;
 		unescape(field[4]);
 		if (sys->mount(NULL, field[4], NULL,
 			       MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags(field[5]), NULL) < 0 &&
-		    errno != ENOENT && errno != EACCES) /* hidden under another mount: unreachable */
+		    errno != ENOENT &&
+		    errno != EACCES) /* hidden under another mount: unreachable */
 			die("remount %s read-only: %s", field[4], strerror(errno));
 	}
 	fclose(f);
@@ -119,9 +122,9 @@ static void output_dirs(const struct fz_sys *sys, int argc, char **argv)
 
 static void drop_caps(void)
 {
-	static const int drop[] = {CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_TIME,	 CAP_SYS_BOOT,
-				   CAP_SYS_RAWIO, CAP_SYS_PTRACE, CAP_MKNOD,	 CAP_SYSLOG,
-				   CAP_MAC_ADMIN, CAP_BPF,	  CAP_PERFMON,	 CAP_SYS_NICE,
+	static const int drop[] = {CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_TIME,	    CAP_SYS_BOOT,
+				   CAP_SYS_RAWIO, CAP_SYS_PTRACE, CAP_MKNOD,	    CAP_SYSLOG,
+				   CAP_MAC_ADMIN, CAP_BPF,	  CAP_PERFMON,	    CAP_SYS_NICE,
 				   CAP_SYS_PACCT, CAP_WAKE_ALARM, CAP_BLOCK_SUSPEND};
 	if (capng_get_caps_process() < 0)
 		die("capng_get_caps_process");
@@ -142,7 +145,8 @@ void fz_isolate(const struct fz_sys *sys, int argc, char **argv)
 	output_dirs(sys, argc, argv);
 	if (fz_seed_dir())
 		writable(sys, fz_seed_dir());
-	if (sys->mount("pidone-fuzz", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=755") < 0)
+	if (sys->mount("pidone-fuzz", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=755") <
+	    0)
 		die("tmpfs on /run: %s", strerror(errno));
 	drop_caps();
 	/* The box holds: the host's root takes no new file. */

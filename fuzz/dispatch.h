@@ -13,13 +13,13 @@
 
 /* Where the fake kernel keeps its files: a tmpfs over /run in the harness's own mount
  * namespace (every path the handlers write below /run lands there too). */
-#define FZ_RUN      "/run"
-#define FZ_HOME     FZ_RUN "/pidone-fuzz"
-#define FZ_SYSFS    FZ_HOME "/sys"
-#define FZ_PROCFS   FZ_HOME "/proc"
-#define FZ_DEV      FZ_HOME "/dev"
-#define FZ_ROOT     FZ_HOME "/root"   /* where helper programs are looked for */
-#define FZ_ROOTFS   FZ_HOME "/rootfs" /* the prelude's container rootfs */
+#define FZ_RUN	  "/run"
+#define FZ_HOME	  FZ_RUN "/pidone-fuzz"
+#define FZ_SYSFS  FZ_HOME "/sys"
+#define FZ_PROCFS FZ_HOME "/proc"
+#define FZ_DEV	  FZ_HOME "/dev"
+#define FZ_ROOT	  FZ_HOME "/root"   /* where helper programs are looked for */
+#define FZ_ROOTFS FZ_HOME "/rootfs" /* the prelude's container rootfs */
 
 /* ---- fuzz_dispatch.c: the methods of the input format ------------------------------------- */
 

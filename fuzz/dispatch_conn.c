@@ -23,7 +23,7 @@ static uint32_t answered[MAX_STREAMS], expected[MAX_STREAMS];
 static unsigned n_answered, n_expected;
 static bool stop_requested;
 static size_t unread, unread_max; /* reply bytes the host has not read yet, and their bound */
-static bool verbose; /* FUZZ_VERBOSE=1: print every response (reproducing a crash) */
+static bool verbose;		  /* FUZZ_VERBOSE=1: print every response (reproducing a crash) */
 
 __attribute__((noreturn)) static void fail(const char *what, uint32_t stream_id)
 {
@@ -156,7 +156,8 @@ size_t pd_call_reply_room(const struct pd_call *call)
 {
 	size_t room = unread < unread_max ? unread_max - unread : 0;
 	room = room > REPLY_OVERHEAD ? room - REPLY_OVERHEAD : 0;
-	return room < PD_TTRPC_MAX_DATA - REPLY_OVERHEAD ? room : PD_TTRPC_MAX_DATA - REPLY_OVERHEAD;
+	return room < PD_TTRPC_MAX_DATA - REPLY_OVERHEAD ? room
+							 : PD_TTRPC_MAX_DATA - REPLY_OVERHEAD;
 }
 
 int pd_call_no_room(const struct pd_call *call, size_t len, struct pd_error *err)

@@ -365,7 +365,8 @@ int __wrap_pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out,
 	p->held = true;
 	/* Its stdio, as the child would hold it; non-blocking, so that the harness never waits. */
 	for (int i = 0; i < 3; i++)
-		if (req->stdio[i] >= 0 && (p->fd[i] = fcntl(req->stdio[i], F_DUPFD_CLOEXEC, 3)) >= 0)
+		if (req->stdio[i] >= 0 &&
+		    (p->fd[i] = fcntl(req->stdio[i], F_DUPFD_CLOEXEC, 3)) >= 0)
 			fcntl(p->fd[i], F_SETFL, O_NONBLOCK);
 	/* The child stops for the agent's hooks (prestart, createRuntime) as the real one does. */
 	if (req->run_hooks && req->run_hooks(req->hooks_data, pid, err) < 0) {
@@ -399,8 +400,7 @@ void __wrap_pd_spawn_abandon(struct pd_spawned *s)
 }
 
 /* Hooks: "run" at once, exit 0 (or 1 when the input says hooks fail). */
-pid_t __wrap_pd_hook_fork(int kind, size_t i, const void *h, int state_fd,
-			  struct pd_error *err)
+pid_t __wrap_pd_hook_fork(int kind, size_t i, const void *h, int state_fd, struct pd_error *err)
 {
 	pid_t pid = proc_new(P_EXITED, hooks_fail ? 1 << 8 : 0);
 	if (pid < 0)

@@ -94,10 +94,9 @@ static size_t read_vector(const char *method, const char *suffix, uint8_t *buf, 
 	return n;
 }
 
-static const char *const vectors[] = {"CreateSandbox", "CreateContainer", "StartContainer",
-				      "ReadStdout",    "ReadStderr",	  "WaitProcess",
-				      "ExecProcess",   "SignalProcess",	  "RemoveContainer",
-				      "DestroySandbox"};
+static const char *const vectors[] = {
+    "CreateSandbox", "CreateContainer", "StartContainer", "ReadStdout",	     "ReadStderr",
+    "WaitProcess",   "ExecProcess",	"SignalProcess",  "RemoveContainer", "DestroySandbox"};
 
 static void wire_seeds(void)
 {
@@ -152,7 +151,8 @@ static void handwritten_seeds(void)
 	char json[2048];
 	begin(0x01); /* a process exits while WaitProcess waits; its output to EOF */
 	call("WaitProcess", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\"}");
-	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 10}");
+	call("ReadStdout",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 10}");
 	record(0xf2, "\x01\x03\x00", 3);
 	call("WaitProcess", "{\"container_id\": \"" CID "\"}");
 	record(0xf2, "\x00\x09\x01", 3);
@@ -161,14 +161,17 @@ static void handwritten_seeds(void)
 	begin(0x01); /* output read while it comes, a parked read answered by data, then EOF */
 	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 4}");
 	record(0xf6, "\x01\x00hello world", 13);
-	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
+	call("ReadStdout",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
 	record(0xf6, "\x01\x01oops", 6);
-	call("ReadStderr", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
+	call("ReadStderr",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
 	call("WriteStdin", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\","
 			   " \"data\": \"aGVsbG8K\"}");
 	record(0xf7, "\x01\x01", 2);
 	record(0xf2, "\x01\x00\x00", 3);
-	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
+	call("ReadStdout",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 100}");
 	end("output");
 
 	begin(0x21); /* 512 bytes of unread replies at most: reads cut short, then refused */
@@ -177,11 +180,14 @@ static void handwritten_seeds(void)
 		memset(out + 2, 'x', sizeof(out) - 2);
 		record(0xf6, out, sizeof(out));
 	}
-	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
-	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
+	call("ReadStdout",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
+	call("ReadStdout",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
 	call("StatsContainer", "{\"container_id\": \"" CID "\"}");
 	record(0xf8, NULL, 0);
-	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
+	call("ReadStdout",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 1000}");
 	end("unread-bound");
 
 	begin(0x01); /* stdin, a tty exec, a resize */
@@ -194,7 +200,8 @@ static void handwritten_seeds(void)
 			    " \"width\": 80}}}");
 	call("TtyWinResize", "{\"container_id\": \"" CID "\", \"exec_id\": \"tty\", \"row\": 50,"
 			     " \"column\": 132}");
-	call("SignalProcess", "{\"container_id\": \"" CID "\", \"exec_id\": \"tty\", \"signal\": 15}");
+	call("SignalProcess",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"tty\", \"signal\": 15}");
 	end("stdio");
 
 	begin(0x01); /* cgroups: update, stats, pause/resume, an OOM */
@@ -224,7 +231,8 @@ static void handwritten_seeds(void)
 		snprintf(json, sizeof(json), "{\"policy\": \"%s\"}", esc);
 	}
 	call("SetPolicy", json);
-	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 10}");
+	call("ReadStdout",
+	     "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 10}");
 	call("CopyFile", "{\"path\": \"/etc/passwd\", \"file_mode\": 33188, \"file_size\": 1,"
 			 " \"data\": \"eA==\"}");
 	end("policy");
@@ -232,10 +240,12 @@ static void handwritten_seeds(void)
 	begin(0x01); /* CopyFile: a directory, a file in two chunks, a symlink */
 	call("CopyFile", "{\"path\": \"" SHARED CID "-d\", \"file_mode\": 16877,"
 			 " \"dir_mode\": 493, \"uid\": -1, \"gid\": -1}");
-	call("CopyFile", "{\"path\": \"" SHARED CID "-d/f\", \"file_mode\": 33188, \"file_size\": 6,"
-			 " \"offset\": 0, \"data\": \"aGVs\", \"uid\": 0, \"gid\": 0}");
-	call("CopyFile", "{\"path\": \"" SHARED CID "-d/f\", \"file_mode\": 33188, \"file_size\": 6,"
-			 " \"offset\": 3, \"data\": \"bG8K\", \"uid\": 0, \"gid\": 0}");
+	call("CopyFile",
+	     "{\"path\": \"" SHARED CID "-d/f\", \"file_mode\": 33188, \"file_size\": 6,"
+	     " \"offset\": 0, \"data\": \"aGVs\", \"uid\": 0, \"gid\": 0}");
+	call("CopyFile",
+	     "{\"path\": \"" SHARED CID "-d/f\", \"file_mode\": 33188, \"file_size\": 6,"
+	     " \"offset\": 3, \"data\": \"bG8K\", \"uid\": 0, \"gid\": 0}");
 	call("CopyFile", "{\"path\": \"" SHARED CID "-d/l\", \"file_mode\": 41471,"
 			 " \"data\": \"Li4vLi4vZXRj\"}");
 	call("CopyFile", "{\"path\": \"" SHARED CID "-d/l/x\", \"file_mode\": 33188,"
@@ -244,16 +254,18 @@ static void handwritten_seeds(void)
 
 	begin(0x00); /* network in the harness's own namespace */
 	call("ListInterfaces", "{}");
-	call("UpdateInterface", "{\"interface\": {\"name\": \"lo\", \"mtu\": 65536,"
-				" \"IPAddresses\": [{\"family\": \"v4\", \"address\": \"127.0.0.1\","
-				" \"mask\": \"8\"}, {\"family\": \"v6\", \"address\": \"::1\","
-				" \"mask\": \"128\"}]}}");
+	call("UpdateInterface",
+	     "{\"interface\": {\"name\": \"lo\", \"mtu\": 65536,"
+	     " \"IPAddresses\": [{\"family\": \"v4\", \"address\": \"127.0.0.1\","
+	     " \"mask\": \"8\"}, {\"family\": \"v6\", \"address\": \"::1\","
+	     " \"mask\": \"128\"}]}}");
 	call("UpdateRoutes", "{\"routes\": {\"routes\": [{\"dest\": \"127.5.0.0/16\","
 			     " \"device\": \"lo\", \"scope\": 253, \"family\": \"v4\"}]}}");
 	call("ListRoutes", "{}");
-	call("AddARPNeighbors", "{\"neighbors\": {\"ARPNeighbors\": [{\"toIPAddress\": {\"family\":"
-				" \"v4\", \"address\": \"127.0.0.9\"}, \"device\": \"lo\", \"lladdr\":"
-				" \"02:00:00:00:00:01\", \"state\": 128}]}}");
+	call("AddARPNeighbors",
+	     "{\"neighbors\": {\"ARPNeighbors\": [{\"toIPAddress\": {\"family\":"
+	     " \"v4\", \"address\": \"127.0.0.9\"}, \"device\": \"lo\", \"lladdr\":"
+	     " \"02:00:00:00:00:01\", \"state\": 128}]}}");
 	end("network");
 
 	begin(0x00); /* the guest */
@@ -272,27 +284,30 @@ static void handwritten_seeds(void)
 	end("guest");
 
 	begin(0x00); /* a sandbox with storages, a container with a disk */
-	call("CreateSandbox", "{\"hostname\": \"h\", \"sandbox_id\": \"" CID "\", \"storages\": ["
-			      "{\"driver\": \"blk\", \"source\": \"02/01\", \"fstype\": \"ext4\","
-			      " \"options\": [\"ro\"], \"mount_point\": \"/run/kata-containers/"
-			      "sandbox/storage/d\"}, {\"driver\": \"local\", \"mount_point\":"
-			      " \"/run/kata-containers/sandbox/local/x\", \"options\": [\"mode=0777\"]},"
-			      " {\"driver\": \"ephemeral\", \"source\": \"tmpfs\", \"fstype\": \"tmpfs\","
-			      " \"mount_point\": \"/run/kata-containers/sandbox/ephemeral/e\"}],"
-			      " \"dns\": [\"nameserver 10.0.0.1\"]}");
-	call("CreateContainer", "{\"container_id\": \"c2\", \"exec_id\": \"c2\", \"devices\": ["
-				"{\"type\": \"blk\", \"id\": \"02/01\", \"container_path\":"
-				" \"/dev/xda\", \"vm_path\": \"\"}], \"OCI\": {\"ociVersion\":"
-				" \"1.1.0\", \"root\": {\"path\": \"" FZ_ROOTFS "\"}, \"process\":"
-				" {\"args\": [\"/bin/true\"], \"cwd\": \"/\"}, \"linux\":"
-				" {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}],"
-				" \"devices\": [{\"path\": \"/dev/xda\", \"type\": \"b\", \"major\": 8,"
-				" \"minor\": 0}]}, \"mounts\": [{\"destination\": \"/dev/termination-log\","
-				" \"source\": \"" FZ_HOME "/termination-log\", \"type\": \"bind\","
-				" \"options\": [\"rbind\", \"ro\"]}]}}");
-	call("UpdateEphemeralMounts", "{\"storages\": [{\"driver\": \"ephemeral\", \"source\":"
-				      " \"tmpfs\", \"fstype\": \"tmpfs\", \"options\": [\"size=1M\"],"
-				      " \"mount_point\": \"/run/kata-containers/sandbox/ephemeral/e\"}]}");
+	call("CreateSandbox",
+	     "{\"hostname\": \"h\", \"sandbox_id\": \"" CID "\", \"storages\": ["
+	     "{\"driver\": \"blk\", \"source\": \"02/01\", \"fstype\": \"ext4\","
+	     " \"options\": [\"ro\"], \"mount_point\": \"/run/kata-containers/"
+	     "sandbox/storage/d\"}, {\"driver\": \"local\", \"mount_point\":"
+	     " \"/run/kata-containers/sandbox/local/x\", \"options\": [\"mode=0777\"]},"
+	     " {\"driver\": \"ephemeral\", \"source\": \"tmpfs\", \"fstype\": \"tmpfs\","
+	     " \"mount_point\": \"/run/kata-containers/sandbox/ephemeral/e\"}],"
+	     " \"dns\": [\"nameserver 10.0.0.1\"]}");
+	call("CreateContainer",
+	     "{\"container_id\": \"c2\", \"exec_id\": \"c2\", \"devices\": ["
+	     "{\"type\": \"blk\", \"id\": \"02/01\", \"container_path\":"
+	     " \"/dev/xda\", \"vm_path\": \"\"}], \"OCI\": {\"ociVersion\":"
+	     " \"1.1.0\", \"root\": {\"path\": \"" FZ_ROOTFS "\"}, \"process\":"
+	     " {\"args\": [\"/bin/true\"], \"cwd\": \"/\"}, \"linux\":"
+	     " {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}],"
+	     " \"devices\": [{\"path\": \"/dev/xda\", \"type\": \"b\", \"major\": 8,"
+	     " \"minor\": 0}]}, \"mounts\": [{\"destination\": \"/dev/termination-log\","
+	     " \"source\": \"" FZ_HOME "/termination-log\", \"type\": \"bind\","
+	     " \"options\": [\"rbind\", \"ro\"]}]}}");
+	call("UpdateEphemeralMounts",
+	     "{\"storages\": [{\"driver\": \"ephemeral\", \"source\":"
+	     " \"tmpfs\", \"fstype\": \"tmpfs\", \"options\": [\"size=1M\"],"
+	     " \"mount_point\": \"/run/kata-containers/sandbox/ephemeral/e\"}]}");
 	call("RemoveStaleVirtiofsShareMounts", "{}");
 	call("GetDiagnosticData", "{\"container_id\": \"c2\", \"log_type\": \"termination_log\"}");
 	end("storages");
@@ -337,7 +352,8 @@ static void rich_seed(void)
 	const uint8_t *text = fz_seed_file("config.json", &len);
 	ProtobufCMessage *msg;
 	struct pd_error err;
-	if (pd_json_to_proto((const char *)text, len, &grpc__spec__descriptor, NULL, &msg, &err) < 0) {
+	if (pd_json_to_proto((const char *)text, len, &grpc__spec__descriptor, NULL, &msg, &err) <
+	    0) {
 		fprintf(stderr, "fuzz_dispatch: config.json: %s\n", err.msg);
 		exit(1);
 	}

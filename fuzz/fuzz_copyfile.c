@@ -166,7 +166,8 @@ static void apply(const uint8_t *p, size_t len)
 	grpc__copy_file_request__free_unpacked(req, NULL);
 }
 
-/* ---- seeds ------------------------------------------------------------------------------------ */
+/* ---- seeds ------------------------------------------------------------------------------------
+ */
 
 struct seed_req {
 	const char *path;
@@ -204,16 +205,17 @@ static void seed(const char *dir, const char *name, const struct seed_req *reqs,
 	fz_seed_write(dir, name, -1, buf, len);
 }
 
-#define SEED(name, ...)                                                                        \
-	do {                                                                                   \
-		const struct seed_req r_[] = {__VA_ARGS__};                                    \
-		seed(dir, name, r_, sizeof(r_) / sizeof(r_[0]));                               \
+#define SEED(name, ...)                                                                            \
+	do {                                                                                       \
+		const struct seed_req r_[] = {__VA_ARGS__};                                        \
+		seed(dir, name, r_, sizeof(r_) / sizeof(r_[0]));                                   \
 	} while (0)
 
 static void write_seeds(const char *dir)
 {
 	SEED("file", {FZ_BASE "/new/sub/f", 0100644, 5, 0, "hello"});
-	SEED("chunks", {FZ_BASE "/dir/f", 0100600, 6, 0, "hel"}, {FZ_BASE "/dir/f", 0100600, 6, 3, "lo\n"});
+	SEED("chunks", {FZ_BASE "/dir/f", 0100600, 6, 0, "hel"},
+	     {FZ_BASE "/dir/f", 0100600, 6, 3, "lo\n"});
 	SEED("dir", {FZ_BASE "/d2", 040700, 0, 0, NULL}, {FZ_BASE "/d2/x", 0100644, 0, 0, NULL});
 	SEED("symlink", {FZ_BASE "/l", 0120777, 0, 0, "../outside/s"},
 	     {FZ_BASE "/l", 0100644, 4, 0, "oops"});
@@ -223,11 +225,12 @@ static void write_seeds(const char *dir)
 	SEED("through-abs", {FZ_BASE "/abs/s", 0100644, 4, 0, "oops"});
 	SEED("through-root", {FZ_BASE "/root/run/pidone-fuzz/outside/s", 0100644, 4, 0, "oops"});
 	SEED("through-deep", {FZ_BASE "/dir/deep/x", 0100644, 4, 0, "oops"});
-	SEED("over-links", {FZ_BASE "/abs", 040755, 0, 0, NULL}, {FZ_BASE "/dangling", 0100644, 1, 0, "x"},
-	     {FZ_BASE "/loop/x", 0100644, 1, 0, "x"});
-	SEED("bad", {FZ_BASE "/../outside/s", 0100644, 1, 0, "x"}, {FZ_BASE "//x", 0100644, 0, 0, NULL},
-	     {FZ_BASE "/x/", 0100644, 0, 0, NULL}, {"/etc/passwd", 0100644, 0, 0, NULL},
-	     {FZ_BASE "/f", 060644, 0, 0, NULL}, {FZ_BASE "/f", 0100644, 3, 2, "xyz"});
+	SEED("over-links", {FZ_BASE "/abs", 040755, 0, 0, NULL},
+	     {FZ_BASE "/dangling", 0100644, 1, 0, "x"}, {FZ_BASE "/loop/x", 0100644, 1, 0, "x"});
+	SEED("bad", {FZ_BASE "/../outside/s", 0100644, 1, 0, "x"},
+	     {FZ_BASE "//x", 0100644, 0, 0, NULL}, {FZ_BASE "/x/", 0100644, 0, 0, NULL},
+	     {"/etc/passwd", 0100644, 0, 0, NULL}, {FZ_BASE "/f", 060644, 0, 0, NULL},
+	     {FZ_BASE "/f", 0100644, 3, 2, "xyz"});
 	fprintf(stderr, "fuzz_copyfile: seeds in %s\n", dir);
 }
 

@@ -75,9 +75,9 @@ struct prelude_req {
 	size_t len;
 };
 static struct prelude_req prelude[4] = {{.method = "CreateSandbox"},
-					 {.method = "CreateContainer"},
-					 {.method = "StartContainer"},
-					 {.method = "ExecProcess"}};
+					{.method = "CreateContainer"},
+					{.method = "StartContainer"},
+					{.method = "ExecProcess"}};
 
 __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
@@ -296,7 +296,8 @@ static void run_record(uint8_t kind, const uint8_t *b, size_t len)
 	} else if (kind == 0xf0) {
 		send_envelope(b, len);
 	} else if (kind == 0xf1 && len >= 5) {
-		uint32_t sid = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		uint32_t sid =
+		    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 		sid = sid % 2 ? sid | 3 : sid; /* never one of the harness's ids (1 mod 4) */
 		send_frame(sid, b[4], b + 5, len - 5);
 	} else if (kind == 0xf2 && len >= 3) {
@@ -320,8 +321,8 @@ static void run_record(uint8_t kind, const uint8_t *b, size_t len)
 static void run_prelude(void)
 {
 	for (unsigned i = 0; i < 4; i++) {
-		send_request(&grpc__agent_service__descriptor, prelude[i].method, prelude[i].payload,
-			     prelude[i].len, 0);
+		send_request(&grpc__agent_service__descriptor, prelude[i].method,
+			     prelude[i].payload, prelude[i].len, 0);
 		settle();
 	}
 }
@@ -418,7 +419,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_conn_init(services, n);
 	agent.server = fz_conn()->srv;
 	for (unsigned s = 0; s < n; s++)
-		for (unsigned m = 0; m < services[s].desc->n_methods && n_methods < MAX_METHODS; m++) {
+		for (unsigned m = 0; m < services[s].desc->n_methods && n_methods < MAX_METHODS;
+		     m++) {
 			method_service[n_methods] = services[s].desc;
 			methods[n_methods++] = &services[s].desc->methods[m];
 		}

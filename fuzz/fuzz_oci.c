@@ -52,10 +52,11 @@ __attribute__((noreturn)) static void fail(const char *what, const char *detail)
 static bool utf8_valid(const unsigned char *s)
 {
 	while (*s) {
-		unsigned c = *s, n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
-			      : c >= 0xe0 && c <= 0xef		   ? 2
-			      : c >= 0xf0 && c <= 0xf4		   ? 3
-								   : 4;
+		unsigned c = *s, n = c < 0x80		      ? 0
+				     : c >= 0xc2 && c <= 0xdf ? 1
+				     : c >= 0xe0 && c <= 0xef ? 2
+				     : c >= 0xf0 && c <= 0xf4 ? 3
+							      : 4;
 		if (n == 4)
 			return false;
 		unsigned cp = n == 0 ? c : c & (0x3f >> n);
@@ -75,8 +76,8 @@ static bool utf8_valid(const unsigned char *s)
 /* state.json of the converted config, read back. */
 static void state_round_trip(const struct pd_container_config *cfg)
 {
-	struct pd_state st = {.id = CID, .init_pid = 42, .init_start = 7, .status = "created",
-			      .cfg = cfg};
+	struct pd_state st = {
+	    .id = CID, .init_pid = 42, .init_start = 7, .status = "created", .cfg = cfg};
 	st.created.tv_sec = 1700000000;
 	char *text;
 	size_t len;
@@ -129,7 +130,8 @@ static void from_json(const uint8_t *data, size_t size)
 {
 	ProtobufCMessage *msg;
 	struct pd_error err;
-	if (pd_json_to_proto((const char *)data, size, &grpc__spec__descriptor, NULL, &msg, &err) < 0)
+	if (pd_json_to_proto((const char *)data, size, &grpc__spec__descriptor, NULL, &msg, &err) <
+	    0)
 		return;
 	Grpc__Spec *spec = (Grpc__Spec *)msg;
 	bool pidns;
@@ -166,7 +168,8 @@ static void seed_message(const char *dir, const char *name, int form, const Prot
 static void write_seeds(const char *dir)
 {
 	size_t len;
-	const uint8_t *p = fz_seed_file(PD_WIRE_DIR "/grpc.AgentService.CreateContainer.req.pb", &len);
+	const uint8_t *p =
+	    fz_seed_file(PD_WIRE_DIR "/grpc.AgentService.CreateContainer.req.pb", &len);
 	Grpc__CreateContainerRequest *cc = grpc__create_container_request__unpack(NULL, len, p);
 	p = fz_seed_file(PD_WIRE_DIR "/grpc.AgentService.ExecProcess.req.pb", &len);
 	Grpc__ExecProcessRequest *ep = grpc__exec_process_request__unpack(NULL, len, p);

@@ -85,8 +85,8 @@ static void load_wire(void)
 			 wire_methods[i]);
 		const uint8_t *p = fz_seed_file(path, &len);
 		const ProtobufCMethodDescriptor *m =
-		    protobuf_c_service_descriptor_get_method_by_name(&grpc__agent_service__descriptor,
-								     wire_methods[i]);
+		    protobuf_c_service_descriptor_get_method_by_name(
+			&grpc__agent_service__descriptor, wire_methods[i]);
 		wire_msgs[i] = m ? protobuf_c_message_unpack(m->input, NULL, len, p) : NULL;
 		if (!wire_msgs[i])
 			fail("a Kata wire vector does not decode");
@@ -168,8 +168,8 @@ static void net_routes(void)
 
 static void net_neigh(void)
 {
-	struct pd_neigh n = {.has_lladdr = true, .state = NUD_PERMANENT,
-			     .lladdr = {2, 0, 0, 0, 0, 1}};
+	struct pd_neigh n = {
+	    .has_lladdr = true, .state = NUD_PERMANENT, .lladdr = {2, 0, 0, 0, 0, 1}};
 	struct pd_error err;
 	ip("127.0.0.9/32", AF_INET, &n.ip);
 	snprintf(n.dev, sizeof(n.dev), "lo");
@@ -214,7 +214,8 @@ static void netlink(const uint8_t *data, size_t size)
 	fz_nl_feed(NULL, 0);
 }
 
-/* ---- uevents ---------------------------------------------------------------------------------- */
+/* ---- uevents ----------------------------------------------------------------------------------
+ */
 
 static struct pd_blk_want wants[3];
 
@@ -251,7 +252,8 @@ static void cmdline(const uint8_t *data, size_t size)
 	pd_config_defaults(&cfg);
 	pd_config_parse_cmdline(&cfg, t);
 	pd_config_describe(&cfg, desc, sizeof(desc));
-	if (!memchr(desc, '\0', sizeof(desc)) || !memchr(cfg.server_addr, '\0', sizeof(cfg.server_addr)))
+	if (!memchr(desc, '\0', sizeof(desc)) ||
+	    !memchr(cfg.server_addr, '\0', sizeof(cfg.server_addr)))
 		fail("the configuration's text is not terminated");
 	free(t);
 }
@@ -339,7 +341,8 @@ static void text(const uint8_t *data, size_t size)
 	free(t);
 }
 
-/* ---- seeds ------------------------------------------------------------------------------------ */
+/* ---- seeds ------------------------------------------------------------------------------------
+ */
 
 static void seed_text(const char *dir, const char *name, int kind, const char *s, size_t n)
 {
@@ -357,11 +360,14 @@ static void text_seeds(const char *dir)
 {
 	SEED_TEXT("memory.stat", 0, "anon 4096\nfile 8192\nkernel 0\nsock 0\npgfault 12\n");
 	SEED_TEXT("cpuacct.usage_percpu", 1, "1234 5678 0 99\n");
-	SEED_TEXT("blkio", 2, "8:0 Read 4096\n8:0 Write 0\n8:0 Sync 1\n8:0 Total 4097\nTotal 4097\n");
-	SEED_TEXT("io.stat", 3, "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6\n"
-				"254:16 rbytes=90 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n");
-	SEED_TEXT("mountinfo", 4, "36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 - "
-				  "ext3 /dev/root rw,errors=continue\n");
+	SEED_TEXT("blkio", 2,
+		  "8:0 Read 4096\n8:0 Write 0\n8:0 Sync 1\n8:0 Total 4097\nTotal 4097\n");
+	SEED_TEXT("io.stat", 3,
+		  "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=5 dios=6\n"
+		  "254:16 rbytes=90 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n");
+	SEED_TEXT("mountinfo", 4,
+		  "36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 - "
+		  "ext3 /dev/root rw,errors=continue\n");
 	SEED_TEXT("modules", 5, "/lib/modules/6.1.0/kernel/fs/9p/9p.ko  debug=1 cache=loose\n");
 	SEED_TEXT("cpulist", 6, "0-3,5,7-8\n");
 	SEED_TEXT("block_size_bytes", 7, "8000000\n");
@@ -389,21 +395,36 @@ static void seed_uevent(const char *dir, const char *name, const char *const *fi
 static void uevent_seeds(const char *dir)
 {
 	static const char *const pci[] = {
-	    "add@/devices/pci0000:00/0000:00:02.0/0000:01:01.0/virtio3/block/vdb", "ACTION=add",
+	    "add@/devices/pci0000:00/0000:00:02.0/0000:01:01.0/virtio3/block/vdb",
+	    "ACTION=add",
 	    "DEVPATH=/devices/pci0000:00/0000:00:02.0/0000:01:01.0/virtio3/block/vdb",
-	    "SUBSYSTEM=block", "MAJOR=254", "MINOR=16", "DEVNAME=vdb", "DEVTYPE=disk",
-	    "SEQNUM=1234", NULL};
+	    "SUBSYSTEM=block",
+	    "MAJOR=254",
+	    "MINOR=16",
+	    "DEVNAME=vdb",
+	    "DEVTYPE=disk",
+	    "SEQNUM=1234",
+	    NULL};
 	static const char *const scsi[] = {
 	    "add@/devices/pci0000:00/0000:00:05.0/virtio4/host0/target0:0:0/0:0:0:1/block/sda",
 	    "ACTION=add",
 	    "DEVPATH=/devices/pci0000:00/0000:00:05.0/virtio4/host0/target0:0:0/0:0:0:1/block/sda",
-	    "SUBSYSTEM=block", "MAJOR=8", "MINOR=0", "DEVNAME=sda", NULL};
+	    "SUBSYSTEM=block",
+	    "MAJOR=8",
+	    "MINOR=0",
+	    "DEVNAME=sda",
+	    NULL};
 	static const char *const mmio[] = {
-	    "add@/devices/platform/a003e00.virtio_mmio/virtio5/block/vdc", "ACTION=add",
-	    "DEVPATH=/devices/platform/a003e00.virtio_mmio/virtio5/block/vdc", "SUBSYSTEM=block",
-	    "MAJOR=254", "MINOR=32", "DEVNAME=vdc", NULL};
-	static const char *const udev[] = {"libudev", "ACTION=add", "DEVPATH=/x",
-					   "SUBSYSTEM=block", NULL};
+	    "add@/devices/platform/a003e00.virtio_mmio/virtio5/block/vdc",
+	    "ACTION=add",
+	    "DEVPATH=/devices/platform/a003e00.virtio_mmio/virtio5/block/vdc",
+	    "SUBSYSTEM=block",
+	    "MAJOR=254",
+	    "MINOR=32",
+	    "DEVNAME=vdc",
+	    NULL};
+	static const char *const udev[] = {"libudev", "ACTION=add", "DEVPATH=/x", "SUBSYSTEM=block",
+					   NULL};
 	seed_uevent(dir, "uevent-pci", pci);
 	seed_uevent(dir, "uevent-scsi", scsi);
 	seed_uevent(dir, "uevent-mmio", mmio);

@@ -143,20 +143,20 @@ write_seeds() {
 # files only, into build/fuzz/<target>.coverage; one line per target on stdout.
 coverage() {
 	local t=$1 cov=$out/cov
-	command -v llvm-profdata >/dev/null && command -v llvm-cov >/dev/null || {
+	if ! command -v llvm-profdata >/dev/null || ! command -v llvm-cov >/dev/null; then
 		echo "fuzz: $t: no llvm-profdata/llvm-cov: no coverage report" >&2
 		return 0
-	}
+	fi
 	mkdir -p "$cov"
 	rm -f "$cov/$t".prof*
-	LLVM_PROFILE_FILE=$cov/$t.profraw "$build/fuzz-cov/$t" -runs=0 -artifact_prefix="$cov/" \
-		"$out/corpus/$t" "$out/seeds/$t" >"$cov/$t.log" 2>&1 &&
-		llvm-profdata merge -sparse "$cov/$t.profraw" -o "$cov/$t.profdata" &&
-		llvm-cov report "$build/fuzz-cov/$t" -instr-profile="$cov/$t.profdata" >"$cov/$t.report" ||
-		{
-			echo "fuzz: $t: coverage report failed, see $cov/$t.log" >&2
-			return 1
-		}
+	if ! LLVM_PROFILE_FILE=$cov/$t.profraw "$build/fuzz-cov/$t" -runs=0 \
+		-artifact_prefix="$cov/" "$out/corpus/$t" "$out/seeds/$t" >"$cov/$t.log" 2>&1 ||
+		! llvm-profdata merge -sparse "$cov/$t.profraw" -o "$cov/$t.profdata" ||
+		! llvm-cov report "$build/fuzz-cov/$t" -instr-profile="$cov/$t.profdata" \
+			>"$cov/$t.report"; then
+		echo "fuzz: $t: coverage report failed, see $cov/$t.log" >&2
+		return 1
+	fi
 	# Filename Regions Missed Cover Functions Missed Executed Lines Missed Cover ...
 	awk '$1 ~ /^(agent|init)\/.*\.c$/ && $6 < $5 {
 		printf "%-36s lines %5d / %5d  %7s   functions %3d / %3d\n", $1, $8 - $9, $8, $10,
@@ -183,7 +183,7 @@ for t in "${targets[@]}"; do
 	dict=()
 	[ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
 	if [ "$mode" = cover ]; then
-		coverage "$t" && passed=$((passed + 1)) || failed=$((failed + 1))
+		if coverage "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 		continue
 	fi
 	echo "fuzz: $t: running ${secs}s (corpus $corpus)"
@@ -197,7 +197,10 @@ for t in "${targets[@]}"; do
 			END { printf "fuzz: %s: %d execs (%d/s), %s edges, %s features, corpus %s\n",
 				t, n, r, cov, ft, corp }' "$out/$t.log"
 		if [ "$mode" = long ]; then
-			coverage "$t" || { passed=$((passed - 1)) && failed=$((failed + 1)); }
+			if ! coverage "$t"; then
+				passed=$((passed - 1))
+				failed=$((failed + 1))
+			fi
 		fi
 	else
 		failed=$((failed + 1))
