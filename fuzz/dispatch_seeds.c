@@ -331,6 +331,40 @@ static void handwritten_seeds(void)
 	record(0xf4, NULL, 0);
 	end("deadlines");
 
+	begin(0x01); /* an exec waited for, its container removed under it, waited for again */
+	call("WaitProcess", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\"}");
+	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 8}");
+	call("RemoveContainer", "{\"container_id\": \"" CID "\", \"timeout\": 5}");
+	call("WaitProcess", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\"}");
+	call("CreateContainer", "{\"container_id\": \"" CID "\", \"exec_id\": \"" CID "\","
+				" \"OCI\": {\"root\": {\"path\": \"" FZ_ROOTFS "\"}, \"process\":"
+				" {\"args\": [\"/bin/sh\"], \"cwd\": \"/\"}, \"linux\":"
+				" {\"namespaces\": [{\"type\": \"mount\"}]}}}");
+	end("remove-under-waiters");
+
+	begin(0x01); /* a device that is not there: the call waits, then its host goes or its
+		      * deadline passes */
+	call("CreateContainer", "{\"container_id\": \"c3\", \"devices\": [{\"type\": \"blk\","
+				" \"id\": \"09/01\", \"container_path\": \"/dev/xdb\"}], \"OCI\":"
+				" {\"root\": {\"path\": \"" FZ_ROOTFS "\"}, \"process\": {\"args\":"
+				" [\"/bin/true\"], \"cwd\": \"/\"}, \"linux\": {\"namespaces\":"
+				" [{\"type\": \"mount\"}], \"devices\": [{\"path\": \"/dev/xdb\","
+				" \"type\": \"b\", \"major\": 8, \"minor\": 16}]}}}");
+	call("AddSwap", "{\"PCIPath\": [9, 2]}");
+	record(0xf4, NULL, 0);
+	record((uint8_t)(0x80 + fz_method_index("AddSwap")), "\x0a\x02\x09\x03", 4);
+	record(0xf5, NULL, 0);
+	end("device-waits");
+
+	begin(0x01); /* DestroySandbox with calls parked, then a new sandbox in the same session */
+	call("ReadStdout", "{\"container_id\": \"" CID "\", \"exec_id\": \"" EID "\", \"len\": 8}");
+	call("WaitProcess", "{\"container_id\": \"" CID "\", \"exec_id\": \"\"}");
+	call("GetOOMEvent", "{}");
+	call("DestroySandbox", "{}");
+	call("CreateSandbox", "{\"sandbox_id\": \"again\", \"hostname\": \"again\"}");
+	call("GetOOMEvent", "{}");
+	end("destroy-parked");
+
 	begin(0x19); /* the spawn fails, hooks fail */
 	call("ExecProcess", "{\"container_id\": \"" CID "\", \"exec_id\": \"e2\", \"process\":"
 			    " {\"args\": [\"/bin/true\"], \"cwd\": \"/\"}}");
