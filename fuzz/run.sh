@@ -9,7 +9,8 @@
 # and grows from run to run; its seeds are written afresh into build/fuzz/seeds/<target>:
 # fuzz_frame's here, from the Kata wire samples ($PD_TESTDATA, default tests/data/kata-wire)
 # and a few hand-made frames; the others' by the target itself (FUZZ_WRITE_SEEDS), from the
-# same samples, fuzz/seeds and inputs they build. A crash leaves build/fuzz/crash-* (or
+# same samples, fuzz/seeds and inputs they build. fuzz/regressions/<target> holds the inputs
+# that once made it fail: they run first, every time. A crash leaves build/fuzz/crash-* (or
 # timeout-*, leak-*) and makes the script fail. The coverage report runs each corpus through
 # the same target built for source-based coverage (build/fuzz-cov) and writes the lines
 # covered per source file to build/fuzz/<target>.coverage (llvm-cov).
@@ -182,6 +183,9 @@ for t in "${targets[@]}"; do
 	}
 	dict=()
 	[ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
+	# The inputs that once crashed it run first, every time.
+	regress=()
+	[ -d "fuzz/regressions/$t" ] && regress=("fuzz/regressions/$t")
 	if [ "$mode" = cover ]; then
 		if coverage "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 		continue
@@ -189,7 +193,7 @@ for t in "${targets[@]}"; do
 	echo "fuzz: $t: running ${secs}s (corpus $corpus)"
 	if "$out/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 		"${dict[@]}" -artifact_prefix="$out/" -print_final_stats=1 "$corpus" "$seeds" \
-		>"$out/$t.log" 2>&1; then
+		"${regress[@]}" >"$out/$t.log" 2>&1; then
 		passed=$((passed + 1))
 		awk -v t="$t" '/^#[0-9]+.*DONE/ { cov = $4; ft = $6; corp = $8 }
 			/^stat::number_of_executed_units/ { n = $2 }
