@@ -20,6 +20,7 @@
 #define FZ_DEV	  FZ_HOME "/dev"
 #define FZ_ROOT	  FZ_HOME "/root"   /* where helper programs are looked for */
 #define FZ_ROOTFS FZ_HOME "/rootfs" /* the prelude's container rootfs */
+#define FZ_MNT	  FZ_HOME "/mnt"    /* the directories fake mounts are */
 
 /* ---- fuzz_dispatch.c: the methods of the input format ------------------------------------- */
 
@@ -65,6 +66,9 @@ void fz_fake_output(unsigned n, bool err, const uint8_t *data, size_t len);
 void fz_fake_input(unsigned n, size_t max);
 /* An OOM event in the n-th live fake cgroup (mod their number). */
 void fz_fake_oom_one(unsigned n);
+/* Fake mounts made in this input; forget them (their directories are removed). */
+unsigned fz_fake_mounts(void);
+void fz_fake_mounts_forget(void);
 /* Live fake processes / cgroups (for the end-of-input checks). */
 unsigned fz_fake_procs_alive(void);
 unsigned fz_fake_cgroups(void);

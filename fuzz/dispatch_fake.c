@@ -152,6 +152,8 @@ void fz_fake_input(unsigned n, size_t max)
 
 /* ---- the libc guards ------------------------------------------------------------------------ */
 
+extern int __real_open(const char *path, int flags, ...);
+
 static int refuse(void)
 {
 	errno = EPERM;
@@ -294,15 +296,61 @@ int __wrap_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 	seam("waitid");
 }
 
-/* syscall(2): what the agent's own side uses and cannot change the machine goes through;
- * everything else is refused (clone, clone3, finit_module, bpf, pivot_root, the new mount
- * API, seccomp). pidfd_open of a fake pid: no such process. */
+/* The new mount API, faked: a filesystem context is an fd of /dev/null, a new mount an
+ * O_PATH fd of a fresh directory in the harness's tree (FZ_MNT), a cloned tree an fd of the
+ * source directory itself; configuring, attaching and setting attributes succeed without
+ * effect. What the agent then does through those fds happens in the harness's tmpfs. */
+static unsigned n_mounts;
+
+static long fake_fsmount(void)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), FZ_MNT "/%u", n_mounts++);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return __real_open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+unsigned fz_fake_mounts(void)
+{
+	return n_mounts;
+}
+
+void fz_fake_mounts_forget(void)
+{
+	n_mounts = 0;
+}
+
+/* syscall(2): what the agent's own side uses and cannot change the machine goes through, the
+ * mount API is faked (above), everything else is refused (clone, clone3, finit_module, bpf,
+ * pivot_root, seccomp). pidfd_open of a fake pid: no such process. */
 extern long __real_syscall(long nr, ...);
 long __wrap_syscall(long nr, ...)
 {
 	va_list ap;
-	long a[4] = {0};
-	int n = nr == SYS_openat2 ? 4 : nr == SYS_close_range ? 3 : nr == SYS_pidfd_open ? 2 : 0;
+	long a[5] = {0};
+	int n;
+	switch (nr) {
+	case SYS_openat2:
+	case SYS_move_mount:
+	case SYS_fsconfig:
+	case SYS_statx:
+	case SYS_mount_setattr:
+		n = 5;
+		break;
+	case SYS_close_range:
+	case SYS_fsmount:
+	case SYS_open_tree:
+	case SYS_getdents64:
+		n = 3;
+		break;
+	case SYS_pidfd_open:
+	case SYS_fsopen:
+		n = 2;
+		break;
+	default:
+		n = 0;
+	}
 	va_start(ap, nr); /* only the arguments this call has: the others were never passed */
 	for (int i = 0; i < n; i++)
 		a[i] = va_arg(ap, long);
@@ -310,7 +358,19 @@ long __wrap_syscall(long nr, ...)
 	switch (nr) {
 	case SYS_openat2:
 	case SYS_close_range:
-		return __real_syscall(nr, a[0], a[1], a[2], a[3]);
+	case SYS_statx:
+	case SYS_getdents64:
+		return __real_syscall(nr, a[0], a[1], a[2], a[3], a[4]);
+	case SYS_fsopen:
+		return __real_open("/dev/null", O_RDONLY | O_CLOEXEC);
+	case SYS_fsconfig:
+	case SYS_move_mount:
+	case SYS_mount_setattr:
+		return 0;
+	case SYS_fsmount:
+		return fake_fsmount();
+	case SYS_open_tree:
+		return fcntl((int)a[0], F_DUPFD_CLOEXEC, 3);
 	case SYS_pidfd_open:
 		if (proc_of((pid_t)a[0]))
 			errno = ESRCH;
@@ -324,7 +384,6 @@ long __wrap_syscall(long nr, ...)
 
 /* /proc/<fake pid>/... is /proc/self/...: a fake container init "has" our namespaces and
  * root (pin_namespaces then keeps no ns fd, as for namespaces shared with the agent). */
-extern int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;

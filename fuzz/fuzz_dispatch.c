@@ -153,6 +153,7 @@ static void fake_kernel_files(void)
 	put("termination-log", "the container's last words\n");
 	put("root/usr/sbin/", NULL);
 	put("rootfs/bin/", NULL);
+	put("mnt/", NULL);
 }
 
 /* ---- the prelude: the Kata wire vectors -------------------------------------------------- */
@@ -385,6 +386,11 @@ static void teardown(void)
 	agent.stopping = false;
 	remove_tree("/run/kata-containers");
 	remove_tree("/run/libcontainer");
+	if (fz_fake_mounts()) {
+		remove_tree(FZ_MNT);
+		put("mnt/", NULL);
+		fz_fake_mounts_forget();
+	}
 	int fds = count_fds();
 	if (fds != base_fds)
 		die("%d file descriptors open after the input, %d before", fds, base_fds);
