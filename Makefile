@@ -56,7 +56,7 @@ TEST_LIBS   := -lprotobuf-c -lcap-ng -lseccomp -lcmocka
 # Keep intermediate objects (no rebuilds, no "rm" lines after the test summaries).
 .SECONDARY:
 
-.PHONY: all deps proto check unit integration fuzz-check qemu-check demo bench fuzz clean kernel \
+.PHONY: all deps proto check unit integration fuzz-check fuzz-build qemu-check demo bench fuzz clean kernel \
         initrd size
 all: $(BUILD)/pidone $(BUILD)/pidonectl initrd size
 
@@ -225,6 +225,67 @@ bench: all $(BUILD)/pdtest $(BENCH_PROGS)
 
 fuzz:
 	@bash fuzz/run.sh long
+
+# --- fuzz targets (clang libFuzzer; fuzz/run.sh builds and runs them) ------------------
+# fuzz/fuzz_X.c is target X; fuzz/X_*.c are its own helpers, fuzz/common_*.c everyone's;
+# fuzz/fuzz_X.wrap (optional) lists symbols whose calls go to the target's __wrap_ versions.
+# Every agent source and the generated code are compiled once with coverage and the
+# sanitizers, into an archive: each link takes only the objects it needs. fuzz_dispatch
+# replaces the connection and server and wraps the engine's side effects: docs/fuzzing.md.
+FUZZ_CFLAGS := $(CSTD) -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined $(INCS) \
+               -DPD_WIRE_DIR='"$(CURDIR)/tests/data/kata-wire"' -DPD_FUZZ_SEEDS='"$(CURDIR)/fuzz/seeds"'
+FUZZ_LDFLAGS:= -fsanitize=fuzzer,address,undefined
+FUZZ_WARN   := $(filter-out -Wno-format-truncation,$(WARN))
+FUZZ_DIR    := $(BUILD)/fuzz
+FUZZ_TARGETS:= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_LIB_SRCS := $(AGENT_SRCS) agent/ctl/json_to_proto.c agent/ctl/bundle.c
+FUZZ_LIB    := $(FUZZ_DIR)/libagent-fuzz.a
+fuzz_helpers = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard fuzz/$(1)_*.c fuzz/common_*.c))
+fuzz_wraps   = $(if $(wildcard fuzz/fuzz_$(1).wrap),$(shell sed -e 's/\#.*//' -e '/^ *$$/d' \
+                 -e 's/^ */-Wl,--wrap=/' fuzz/fuzz_$(1).wrap))
+$(FUZZ_DIR)/obj/gen/%.o: $(GEN)/%.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -w -MMD -c $< -o $@
+# The agent's own warnings are gcc's business (the product build); clang's differ.
+$(FUZZ_DIR)/obj/fuzz/%.o: fuzz/%.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WARN) -Wno-format-nonliteral -MMD -c $< -o $@
+$(FUZZ_DIR)/obj/%.o: %.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -w -MMD -c $< -o $@
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS)) \
+             $(patsubst $(GEN)/%.c,$(FUZZ_DIR)/obj/gen/%.o,$(PROTO_C))
+	@rm -f $@
+	ar rcs $@ $^
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/fuzz_%.o $$(call fuzz_helpers,$$*) $(FUZZ_LIB) \
+                    $$(wildcard fuzz/fuzz_$$*.wrap)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $< $(call fuzz_helpers,$*) $(call fuzz_wraps,$*) \
+	  $(FUZZ_LIB) -lprotobuf-c -lcap-ng -lseccomp
+fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+
+# The same targets built for source-based coverage (no sanitizers): fuzz/run.sh long runs
+# each over its corpus and reports the lines covered per source file (llvm-cov).
+FUZZ_COV_DIR    := $(BUILD)/fuzz-cov
+FUZZ_COV_CFLAGS := $(CSTD) -g -O1 -fprofile-instr-generate -fcoverage-mapping $(INCS) \
+                   -DPD_WIRE_DIR='"$(CURDIR)/tests/data/kata-wire"' -DPD_FUZZ_SEEDS='"$(CURDIR)/fuzz/seeds"'
+FUZZ_COV_LIB    := $(FUZZ_COV_DIR)/libagent-cov.a
+$(FUZZ_COV_DIR)/obj/gen/%.o: $(GEN)/%.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -w -MMD -c $< -o $@
+$(FUZZ_COV_DIR)/obj/%.o: %.c $(GEN)/.proto-done
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -w -MMD -c $< -o $@
+$(FUZZ_COV_LIB): $(patsubst %.c,$(FUZZ_COV_DIR)/obj/%.o,$(FUZZ_LIB_SRCS)) \
+                 $(patsubst $(GEN)/%.c,$(FUZZ_COV_DIR)/obj/gen/%.o,$(PROTO_C))
+	@rm -f $@
+	ar rcs $@ $^
+fuzz_cov_helpers = $(patsubst %.c,$(FUZZ_COV_DIR)/obj/%.o,$(wildcard fuzz/$(1)_*.c fuzz/common_*.c))
+$(FUZZ_COV_DIR)/fuzz_%: $(FUZZ_COV_DIR)/obj/fuzz/fuzz_%.o $$(call fuzz_cov_helpers,$$*) \
+                        $(FUZZ_COV_LIB) $$(wildcard fuzz/fuzz_$$*.wrap)
+	$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $< $(call fuzz_cov_helpers,$*) \
+	  $(call fuzz_wraps,$*) $(FUZZ_COV_LIB) -lprotobuf-c -lcap-ng -lseccomp
 
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/host $(BUILD)/test $(GEN) $(BUILD)/pidone \

@@ -1,20 +1,34 @@
 #!/bin/bash
-# Build and run the libFuzzer targets.
-#   fuzz/run.sh short   about 60 s in all (CI: make fuzz-check)
-#   fuzz/run.sh long    10 minutes per target (make fuzz)
-# Each target is built with clang -fsanitize=fuzzer,address,undefined from the sources it
-# needs plus the generated protobuf-c code, linked with the system libprotobuf-c. Its corpus
-# lives in build/fuzz/corpus/<target>, seeded from the Kata wire samples
-# ($PD_TESTDATA, default the repository's tests/data/kata-wire) and a few
-# hand-made frames. A crash leaves build/fuzz/crash-* and makes the script fail.
+# Build and run the libFuzzer targets (docs/fuzzing.md).
+#   fuzz/run.sh short [target...]   about 90 s of fuzzing in all (CI: make fuzz-check)
+#   fuzz/run.sh long [target...]    5 minutes per target (make fuzz; FUZZ_SECONDS=n to change),
+#                                   then the coverage report below
+#   fuzz/run.sh cover [target...]   only the coverage report, from the corpora as they are
+# The targets are built by make (Makefile, "fuzz targets": clang -fsanitize=fuzzer,address,
+# undefined over every agent source). Each one's corpus lives in build/fuzz/corpus/<target>
+# and grows from run to run; its seeds are written afresh into build/fuzz/seeds/<target>:
+# fuzz_frame's here, from the Kata wire samples ($PD_TESTDATA, default tests/data/kata-wire)
+# and a few hand-made frames; the others' by the target itself (FUZZ_WRITE_SEEDS), from the
+# same samples, fuzz/seeds and inputs they build. fuzz/regressions/<target> holds the inputs
+# that once made it fail: they run first, every time. A crash leaves build/fuzz/crash-* (or
+# timeout-*, leak-*) and makes the script fail. The coverage report runs each corpus through
+# the same target built for source-based coverage (build/fuzz-cov) and writes the lines
+# covered per source file to build/fuzz/<target>.coverage (llvm-cov).
+# fuzz_dispatch and fuzz_copyfile box themselves in namespaces of their own: they need root.
 set -u
 
 mode=${1:-short}
+shift || true
+# target -> seconds in a short run (the long run gives each the same time)
+declare -A short_secs=([fuzz_frame]=10 [fuzz_dispatch]=35 [fuzz_oci]=15 [fuzz_parsers]=20
+	[fuzz_copyfile]=10)
+all=(fuzz_frame fuzz_dispatch fuzz_oci fuzz_parsers fuzz_copyfile)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 case $mode in
-short) total=60 ;;
-long) total=600 ;;
+short | long | cover) ;;
 *)
-	echo "usage: $0 short|long" >&2
+	echo "usage: $0 short|long|cover [target...]" >&2
 	exit 2
 	;;
 esac
@@ -28,17 +42,6 @@ testdata=${PD_TESTDATA:-$root/tests/data/kata-wire}
 	echo "fuzz: Kata wire seeds missing: $testdata is not a directory" >&2
 	exit 2
 }
-CC=${FUZZ_CC:-clang}
-CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -I. -I$build/gen"
-
-# target -> the project sources it links (besides the generated protobuf code)
-declare -A sources=(
-	[fuzz_frame]="agent/ttrpc/frame.c agent/ttrpc/wire_strings.c"
-)
-targets=(fuzz_frame)
-per_target=$((total / ${#targets[@]}))
-[ "$mode" = long ] && per_target=600
 
 die() {
 	echo "fuzz: $*" >&2
@@ -47,28 +50,20 @@ die() {
 }
 
 # ---- build --------------------------------------------------------------------------------
-if [ ! -f "$build/gen/.proto-done" ]; then
-	make --no-print-directory "$build/gen/.proto-done" >/dev/null || die "protoc-c failed"
+mkdir -p "$out"
+bins=()
+for t in "${targets[@]}"; do
+	[ -n "${short_secs[$t]:-}" ] || die "no target $t (targets: ${all[*]})"
+	bins+=("$out/$t")
+done
+if [ "$mode" != short ]; then
+	for t in "${targets[@]}"; do bins+=("$build/fuzz-cov/$t"); done
 fi
-mkdir -p "$out/obj"
-
-# The generated code is compiled once (instrumented, warnings allowed: it is not ours).
-gen_objs=()
-while IFS= read -r src; do
-	obj=$out/obj/gen_$(echo "${src#"$build"/gen/}" | tr / _).o
-	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
-		# shellcheck disable=SC2086
-		$CC $CFLAGS -w -c "$src" -o "$obj" || die "cannot compile $src"
-	fi
-	gen_objs+=("$obj")
-done < <(find "$build/gen" -name '*.pb-c.c' | sort)
-
-build_target() {
-	local t=$1
-	# shellcheck disable=SC2086
-	$CC $CFLAGS -Wall -Wextra -Werror -Wno-unused-parameter -o "$out/$t" \
-		"fuzz/$t.c" ${sources[$t]} "${gen_objs[@]}" -lprotobuf-c
-}
+make --no-print-directory -j2 BUILD="$build" "${bins[@]}" >"$out/build.log" 2>&1 ||
+	{
+		grep -E 'error|undefined' "$out/build.log" | head -20 >&2
+		die "build failed, see $out/build.log"
+	}
 
 # ---- seeds --------------------------------------------------------------------------------
 # byte N: one raw byte (the format is built on purpose: printf '\xNN')
@@ -97,7 +92,6 @@ check_body() { printf '\x0a\x0bgrpc.Health\x12\x05Check'; }
 # Each seed starts with fuzz_frame's steering byte: piece-size seed, bit 7 = small limit.
 seed_frame_corpus() {
 	local dir=$1 n=0 f
-	mkdir -p "$dir"
 	for f in "$testdata"/*.req-envelope.pb; do
 		[ -f "$f" ] || continue
 		{ printf '\x00'; frame 1 1 0 <"$f"; } >"$dir/seed-$(basename "$f" .req-envelope.pb)"
@@ -131,27 +125,91 @@ seed_frame_corpus() {
 	} >"$dir/seed-meta"
 }
 
+write_seeds() {
+	local t=$1 dir=$2
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	if [ "$t" = fuzz_frame ]; then
+		seed_frame_corpus "$dir"
+	else
+		FUZZ_WRITE_SEEDS=$dir "$out/$t" >"$out/$t.seeds.log" 2>&1 ||
+			{
+				cat "$out/$t.seeds.log" >&2
+				return 1
+			}
+	fi
+}
+
+# ---- coverage per source file ----------------------------------------------------------------
+# Each target's corpus and seeds through its coverage build; llvm-cov's report, the agent's
+# files only, into build/fuzz/<target>.coverage; one line per target on stdout.
+coverage() {
+	local t=$1 cov=$out/cov
+	if ! command -v llvm-profdata >/dev/null || ! command -v llvm-cov >/dev/null; then
+		echo "fuzz: $t: no llvm-profdata/llvm-cov: no coverage report" >&2
+		return 0
+	fi
+	mkdir -p "$cov"
+	rm -f "$cov/$t".prof*
+	if ! LLVM_PROFILE_FILE=$cov/$t.profraw "$build/fuzz-cov/$t" -runs=0 \
+		-artifact_prefix="$cov/" "$out/corpus/$t" "$out/seeds/$t" >"$cov/$t.log" 2>&1 ||
+		! llvm-profdata merge -sparse "$cov/$t.profraw" -o "$cov/$t.profdata" ||
+		! llvm-cov report "$build/fuzz-cov/$t" -instr-profile="$cov/$t.profdata" \
+			>"$cov/$t.report"; then
+		echo "fuzz: $t: coverage report failed, see $cov/$t.log" >&2
+		return 1
+	fi
+	# Filename Regions Missed Cover Functions Missed Executed Lines Missed Cover ...
+	awk '$1 ~ /^(agent|init)\/.*\.c$/ && $6 < $5 {
+		printf "%-36s lines %5d / %5d  %7s   functions %3d / %3d\n", $1, $8 - $9, $8, $10,
+			$5 - $6, $5 }' "$cov/$t.report" >"$out/$t.coverage"
+	awk -v t="$t" '{ c += $3; n += $5 }
+		END { printf "fuzz: %s: coverage of the %d agent files it reaches: %d / %d lines (%s)\n",
+			t, NR, c, n, "build/fuzz/" t ".coverage" }' "$out/$t.coverage"
+}
+
 # ---- run ----------------------------------------------------------------------------------
 passed=0
 failed=0
 for t in "${targets[@]}"; do
-	if ! build_target "$t"; then
-		echo "fuzz: $t: build failed" >&2
+	secs=${short_secs[$t]}
+	[ "$mode" = long ] && secs=${FUZZ_SECONDS:-300}
+	corpus=$out/corpus/$t
+	seeds=$out/seeds/$t
+	mkdir -p "$corpus"
+	write_seeds "$t" "$seeds" || {
+		echo "fuzz: $t: cannot write its seeds" >&2
 		failed=$((failed + 1))
 		continue
+	}
+	dict=()
+	[ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
+	# The inputs that once crashed it run first, every time.
+	regress=()
+	[ -d "fuzz/regressions/$t" ] && regress=("fuzz/regressions/$t")
+	if [ "$mode" = cover ]; then
+		if coverage "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+		continue
 	fi
-	corpus=$out/corpus/$t
-	seed_frame_corpus "$corpus" || { failed=$((failed + 1)); continue; }
-	echo "fuzz: $t: running ${per_target}s (corpus $corpus)"
-	if "$out/$t" -max_total_time="$per_target" -max_len=65536 -timeout=10 \
-		-rss_limit_mb=2048 -artifact_prefix="$out/" -print_final_stats=1 \
-		"$corpus" >"$out/$t.log" 2>&1; then
+	echo "fuzz: $t: running ${secs}s (corpus $corpus)"
+	if "$out/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		"${dict[@]}" -artifact_prefix="$out/" -print_final_stats=1 "$corpus" "$seeds" \
+		"${regress[@]}" >"$out/$t.log" 2>&1; then
 		passed=$((passed + 1))
-		grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$out/$t.log" | tail -2
+		awk -v t="$t" '/^#[0-9]+.*DONE/ { cov = $4; ft = $6; corp = $8 }
+			/^stat::number_of_executed_units/ { n = $2 }
+			/^stat::average_exec_per_sec/ { r = $2 }
+			END { printf "fuzz: %s: %d execs (%d/s), %s edges, %s features, corpus %s\n",
+				t, n, r, cov, ft, corp }' "$out/$t.log"
+		if [ "$mode" = long ]; then
+			if ! coverage "$t"; then
+				passed=$((passed - 1))
+				failed=$((failed + 1))
+			fi
+		fi
 	else
 		failed=$((failed + 1))
 		echo "fuzz: $t: FAILED, see $out/$t.log" >&2
-		grep -E 'ERROR|SUMMARY|Test unit written' "$out/$t.log" | head -5 >&2
+		grep -E 'ERROR|SUMMARY|Test unit written|^fuzz_' "$out/$t.log" | head -8 >&2
 	fi
 done
 echo "fuzz: $passed passed, $failed failed"

@@ -195,6 +195,8 @@ int pd_nl_parse_ack(const struct nlmsghdr *h, int *error, char *msg, size_t size
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
 		return -1;
 	const struct nlmsgerr *e = NLMSG_DATA(h);
+	if (e->error < -PD_NL_MAX_ERRNO || e->error > PD_NL_MAX_ERRNO)
+		return -1; /* not an errno (and INT_MIN has no positive) */
 	*error = e->error < 0 ? -e->error : e->error;
 	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
 		return 0;
@@ -213,6 +215,17 @@ int pd_nl_parse_ack(const struct nlmsghdr *h, int *error, char *msg, size_t size
 	if (pd_nl_attrs(tlv, h->nlmsg_len - off, tb, NLMSGERR_ATTR_MAX) < 0)
 		return -1;
 	pd_nl_attr_str(tb[NLMSGERR_ATTR_MSG], msg, size);
+	return 0;
+}
+
+int pd_nl_parse_done(const struct nlmsghdr *h, int *error)
+{
+	int e = 0;
+	if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(e)))
+		memcpy(&e, NLMSG_DATA(h), sizeof(e));
+	if (e < -PD_NL_MAX_ERRNO)
+		return -1;
+	*error = e < 0 ? -e : 0;
 	return 0;
 }
 
@@ -350,10 +363,10 @@ static int on_dump(const struct nlmsghdr *h, void *ctx, struct pd_error *err)
 		d->interrupted = true;
 	switch (h->nlmsg_type) {
 	case NLMSG_DONE: {
-		int e = 0;
-		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(e)))
-			memcpy(&e, NLMSG_DATA(h), sizeof(e));
-		return e < 0 ? kernel_error(err, -e, "") : 1;
+		int e;
+		if (pd_nl_parse_done(h, &e) < 0)
+			return pd_error_set(err, PD_INTERNAL, EPROTO, "netlink: malformed done");
+		return e ? kernel_error(err, e, "") : 1;
 	}
 	case NLMSG_ERROR: {
 		struct ack a = {0};

@@ -78,6 +78,11 @@ int pd_nl_dump(struct pd_nl *nl, struct pd_nlmsg *m, pd_nl_dump_fn fn, void *arg
 /* The outcome of an NLMSG_ERROR message: *error is 0 (an ack) or a positive errno; msg gets
  * the extended ack message, or "" (size > 0). Returns -1 if the message is malformed. */
 int pd_nl_parse_ack(const struct nlmsghdr *h, int *error, char *msg, size_t size);
+/* The outcome of a dump's NLMSG_DONE: *error is 0 or the positive errno the kernel put
+ * there (negated, as in an ack). Returns -1 if that is not an errno. */
+int pd_nl_parse_done(const struct nlmsghdr *h, int *error);
+/* The largest errno the kernel reports (its MAX_ERRNO): anything past it is not one. */
+#define PD_NL_MAX_ERRNO 4095
 
 /* Index the attributes in [attrs, attrs + len): tb[type] = the last one of each type
  * <= max (tb has max + 1 slots; others are NULL). Returns -1 if an attribute's length

@@ -197,11 +197,15 @@ int pd_wire_strings_check(const ProtobufCMessageDescriptor *desc, const uint8_t 
 	struct walk w = {.mode = CHECK, .why = why_size ? why : NULL, .why_size = why_size};
 	if (why_size)
 		why[0] = '\0';
+	if (len == 0)
+		return 0; /* an empty message (its buf may be NULL: no buf + 0) */
 	return walk(&w, desc, (uint8_t *)buf, buf + len, 0);
 }
 
 long pd_wire_strings_repair(const ProtobufCMessageDescriptor *desc, uint8_t *buf, size_t len)
 {
 	struct walk w = {.mode = REPAIR};
+	if (len == 0)
+		return 0;
 	return walk(&w, desc, buf, buf + len, 0) < 0 ? -1 : w.repaired;
 }
