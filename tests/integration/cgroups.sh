@@ -61,9 +61,9 @@ cgroups_tests() {
 		trap cleanup EXIT
 		return
 	fi
-	run_itest cgroups 30 "$itest/containers" --create-sandbox "$addr" "$sandbox"
-	run_itest cgroups 300 "$itest/cgroups" "$addr" "$rootfs" "$cg_pid" "$sandbox"
-	run_itest cgroups 60 "$itest/cgroups" --destroy-sandbox "$addr" "$rootfs" \
+	run_itest cgroups 120 "$itest/containers" --create-sandbox "$addr" "$sandbox"
+	run_itest cgroups 900 "$itest/cgroups" "$addr" "$rootfs" "$cg_pid" "$sandbox"
+	run_itest cgroups 300 "$itest/cgroups" --destroy-sandbox "$addr" "$rootfs" \
 		"$cg_pid" "$sandbox"
 	if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$cg_pid"; then
 		fail cgroups_agent_stops "$wait_why"

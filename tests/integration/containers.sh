@@ -32,7 +32,8 @@ containers_cleanup() {
 }
 
 # run_itest NAME SECONDS CMD...: fold a test program's "ok - x" / "not ok - x: why" lines
-# into the totals as NAME/x; its other lines are shown as they are. A program that ends
+# into the totals as NAME/x; its other lines are shown as they are. SECONDS guards against a
+# hang: several times what the program takes on a loaded host, never a measurement. A program that ends
 # badly without saying which case failed counts as a failure of NAME/exit.
 run_itest() {
 	local name=$1 secs=$2 line rest rc=0 bad=0
@@ -126,12 +127,12 @@ containers_tests() {
 		tail -20 "$ctr_log" | sed 's/^/    /'
 		return
 	fi
-	run_itest containers 30 "$itest/containers" --create-sandbox "$ctr_addr" "$sandbox_id"
+	run_itest containers 120 "$itest/containers" --create-sandbox "$ctr_addr" "$sandbox_id"
 	# containers last: its last case has crashed the agent (a reply to a connection that
 	# stopped reading), and a crash there costs only the DestroySandbox test.
-	run_itest container_security 600 "$itest/container_security" "$ctr_addr" "$rootfs" \
+	run_itest container_security 1200 "$itest/container_security" "$ctr_addr" "$rootfs" \
 		"$ctr_pid" "$sandbox_id"
-	run_itest containers 900 "$itest/containers" "$ctr_addr" "$rootfs" "$ctr_pid" \
+	run_itest containers 1800 "$itest/containers" "$ctr_addr" "$rootfs" "$ctr_pid" \
 		"$sandbox_id"
 	if ctr_agent_alive; then
 		pass containers_agent_survived
@@ -142,7 +143,7 @@ containers_tests() {
 
 	# The last test: DestroySandbox answers the pending WaitProcess calls, then the agent
 	# stops by itself with status 0.
-	run_itest containers 60 "$itest/containers" --destroy-sandbox "$ctr_addr" "$rootfs" \
+	run_itest containers 300 "$itest/containers" --destroy-sandbox "$ctr_addr" "$rootfs" \
 		"$ctr_pid" "$sandbox_id"
 	if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$ctr_pid"; then
 		fail containers_agent_stops_after_destroy "$wait_why"

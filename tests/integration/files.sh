@@ -17,7 +17,7 @@ files_tests() {
 		exec "$0" --server-addr "$1" --log-level debug' "$pidone" "$addr" >"$log" 2>&1 &
 	pid=$!
 	run_ctl files_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait "$WAIT_S" check
-	run_itest files 120 "$itest/files" "$addr" - "$pid" -
+	run_itest files 600 "$itest/files" "$addr" - "$pid" -
 	# The last case left SetPolicy denied; DestroySandbox is still allowed.
 	run_ctl files_destroy_sandbox 0 '' '' -- --addr "$addr" destroy-sandbox
 	if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$pid"; then

@@ -69,9 +69,9 @@ guest_tests() {
 		return
 	fi
 
-	run_itest guest 120 "$itest/guest" "$addr" /run/guest-vol "$guest_pid" -
+	run_itest guest 600 "$itest/guest" "$addr" /run/guest-vol "$guest_pid" -
 	if guest_fake_iptables; then
-		run_itest guest 120 "$itest/guest" "$addr" /run/guest-vol "$guest_pid" -
+		run_itest guest 600 "$itest/guest" "$addr" /run/guest-vol "$guest_pid" -
 	else
 		fail guest/fake_iptables_setup "no stand-ins in the agent's mount namespace"
 	fi

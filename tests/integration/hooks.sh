@@ -71,8 +71,8 @@ hooks_tests() {
 		tail -20 "$log" | sed 's/^/    /'
 		return
 	fi
-	run_itest hooks 30 "$itest/hooks" --create-sandbox "$addr" "$sandbox" "$dir/guest"
-	PD_HOOKS_DIR=$dir run_itest hooks 300 "$itest/hooks" "$addr" "$rootfs" "$hk_pid" "$sandbox"
+	run_itest hooks 120 "$itest/hooks" --create-sandbox "$addr" "$sandbox" "$dir/guest"
+	PD_HOOKS_DIR=$dir run_itest hooks 900 "$itest/hooks" "$addr" "$rootfs" "$hk_pid" "$sandbox"
 	if grep -q 'guest hook skipped.*20-link.sh.*symlink' "$log" &&
 		grep -q 'guest hook skipped.*30-noexec.sh' "$log"; then
 		pass hooks/guest_skips_logged
@@ -87,7 +87,7 @@ hooks_tests() {
 	fi
 	# The last: DestroySandbox runs poststop hooks; the agent then exits by itself (an
 	# ASan build checks for leaks on the way out).
-	PD_HOOKS_DIR=$dir run_itest hooks 60 "$itest/hooks" --destroy-sandbox "$addr" "$rootfs" \
+	PD_HOOKS_DIR=$dir run_itest hooks 300 "$itest/hooks" --destroy-sandbox "$addr" "$rootfs" \
 		"$hk_pid" "$sandbox"
 	if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$hk_pid"; then
 		fail hooks_agent_stops "$wait_why"

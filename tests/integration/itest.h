@@ -42,7 +42,7 @@
 #define IT_SERVICE  "grpc.AgentService"
 #define IT_HOSTNAME "pidone-test"
 #define IT_CALL_MS  30000 /* one call; container set-up on a loaded 2-core box is slow */
-#define IT_IO_MS    60000 /* a whole drain of a process's output */
+#define IT_IO_MS    300000 /* a whole drain of a process's output (50 MiB on a loaded host) */
 #define IT_READ_LEN 65536
 #define IT_KEEP_MAX (4u << 20) /* output bytes kept for checks; the rest only counted */
 /* The bound of every wait for a condition (see it_retry): a guard against a hang on a loaded

@@ -57,8 +57,8 @@ namespaces_tests() {
 	addr=unix://$tmp/ns-user.sock
 	log=$tmp/ns-user-agent.log
 	if ns_start_agent "$addr" "$log" namespaces; then
-		run_itest namespaces 30 "$itest/namespaces" --create-sandbox "$addr" ns-it
-		run_itest namespaces 600 "$itest/namespaces" "$addr" "$rootfs" "$ns_agent" ns-it "$@"
+		run_itest namespaces 120 "$itest/namespaces" --create-sandbox "$addr" ns-it
+		run_itest namespaces 1200 "$itest/namespaces" "$addr" "$rootfs" "$ns_agent" ns-it "$@"
 		if kill -0 "$ns_agent" 2>/dev/null; then
 			pass namespaces/agent_survived
 		else
@@ -72,9 +72,9 @@ namespaces_tests() {
 	addr=unix://$tmp/ns-pid.sock
 	log=$tmp/ns-pid-agent.log
 	if ns_start_agent "$addr" "$log" shared_pidns; then
-		run_itest shared_pidns 30 "$itest/namespaces" --create-sandbox "$addr" ns-pid-it \
+		run_itest shared_pidns 120 "$itest/namespaces" --create-sandbox "$addr" ns-pid-it \
 			--pidns
-		run_itest shared_pidns 300 "$itest/namespaces" --shared-pidns "$addr" "$rootfs" \
+		run_itest shared_pidns 900 "$itest/namespaces" --shared-pidns "$addr" "$rootfs" \
 			"$ns_agent" ns-pid-it
 		if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$ns_agent"
 		then

@@ -60,7 +60,7 @@ network_tests() {
 		return
 	fi
 
-	run_itest network 180 "$itest/network" "$addr" "$net_ns"
+	run_itest network 900 "$itest/network" "$addr" "$net_ns"
 
 	if kill -0 "$net_pid" 2>/dev/null; then
 		pass network_agent_survived

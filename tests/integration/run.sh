@@ -168,7 +168,7 @@ while IFS= read -r line; do
 		;;
 	*) echo "$line" ;;
 	esac
-done < <(timeout 300 "$itest/ttrpc_torture" "$addr" 2>&1)
+done < <(timeout 900 "$itest/ttrpc_torture" "$addr" 2>&1)
 
 if agent_alive; then
 	pass agent_survived_torture
@@ -256,7 +256,7 @@ while IFS= read -r line; do
 	ctl:\ [0-9]*\ passed,*) echo "$line" && ctl_summary=$line ;;
 	*) echo "$line" ;;
 	esac
-done < <(PIDONE=$pidone timeout -k 5 600 bash "$(dirname "${BASH_SOURCE[0]}")/ctl_run.sh" "$build" 2>&1)
+done < <(PIDONE=$pidone timeout -k 5 1800 bash "$(dirname "${BASH_SOURCE[0]}")/ctl_run.sh" "$build" 2>&1)
 [ -n "$ctl_summary" ] || fail ctl/finished "ctl_run.sh ended without its summary line"
 # ---- guest management (issue 6): a third agent, in its own netns too, see guest.sh --------
 . "$(dirname "${BASH_SOURCE[0]}")/guest.sh"

@@ -40,7 +40,7 @@ storage_tests() {
 		tail -20 "$log" | sed 's/^/    /'
 		return
 	fi
-	IT_EXT4_IMAGE=$img run_itest storage 120 "$itest/storage" "$addr" "$rootfs" "$storage_pid" \
+	IT_EXT4_IMAGE=$img run_itest storage 600 "$itest/storage" "$addr" "$rootfs" "$storage_pid" \
 		pidone-it-storage
 	agent_teardown storage "$storage_pid" "$addr" "$log"
 	storage_pid=
