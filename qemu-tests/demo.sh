@@ -35,7 +35,7 @@ echo "   qemu-system-x86_64 -accel tcg -machine q35, agent on virtio-serial port
 pd_qemu_start "$INITRD" 2>/dev/null || fail "cannot start QEMU"
 
 step "grpc.Health/Check (pidonectl retries until the agent answers)"
-show --wait 60 check
+show --wait 180 check
 echo "   first answer $(($(pd_now_ms) - PD_T0)) ms after QEMU started"
 
 step "grpc.Health/Version"
@@ -60,7 +60,7 @@ show rm demo-c1
 step "grpc.AgentService/DestroySandbox (the guest powers off)"
 t=$(pd_now_ms)
 show destroy-sandbox
-pd_qemu_wait 30
+pd_qemu_wait 120
 [ "$PD_QEMU_STATUS" = 0 ] || fail "QEMU status $PD_QEMU_STATUS after destroy-sandbox"
 ! pd_console_has_panic || fail "kernel panic on the guest console"
 echo "   QEMU exited with status 0, $((PD_T_EXIT - t)) ms later; total $((PD_T_EXIT - PD_T0)) ms"

@@ -95,11 +95,8 @@ guest_virtiofsd_start() {
 		-o sandbox=chroot >"$PD_WORK/virtiofsd.log" 2>&1 &
 	GUEST_VFS_PID=$!
 	trap 'guest_virtiofsd_stop; pd_cleanup' EXIT
-	for _ in $(seq 50); do
-		[ -S "$sock" ] && break
-		sleep 0.1
-	done
-	[ -S "$sock" ] || { GUEST_VFS_ERR="virtiofsd made no socket: $(cat "$PD_WORK/virtiofsd.log")"; return 1; }
+	wait_for "virtiofsd socket" "$WAIT_S" test -S "$sock" ||
+		{ GUEST_VFS_ERR="$wait_why: $(cat "$PD_WORK/virtiofsd.log")"; return 1; }
 	PD_QEMU_EXTRA="${PD_QEMU_EXTRA:-} -object memory-backend-memfd,id=vmem,size=${mem%%,*},share=on
 		-machine memory-backend=vmem -chardev socket,id=vfs,path=$sock
 		-device vhost-user-fs-pci,chardev=vfs,tag=$GUEST_VFS_TAG"
@@ -153,10 +150,19 @@ guest_cpu_slot() {
 		sed -n 's/^{"props":{\([^}]*\)}.*"type":"\([^"]*\)".*/"driver":"\2","id":"cpu-hp",\1/p'
 }
 
+# One OnlineCPUMem for 2 CPUs (guest_check_cpu_hotplug): done unless it answered UNAVAILABLE;
+# sets out, online_rc, and counts the tries in i.
+guest_online_cpus() {
+	i=$((i + 1))
+	out=$(pd_ctl_while_up call grpc.AgentService OnlineCPUMem --json "$PD_WORK/cpus2.json" 2>&1)
+	online_rc=$?
+	[ "$online_rc" = 0 ] || ! echo "$out" | grep -q UNAVAILABLE
+}
+
 # A vCPU plugged in through QMP comes online by OnlineCPUMem; a running container that pins
 # no CPUs gets it in its cpuset, one that pins CPU 0 keeps its pin.
 guest_check_cpu_hotplug() {
-	local w=$PD_WORK slot before after pinned online i out c
+	local w=$PD_WORK slot before after pinned online i out c online_rc
 	guest_rootfs
 	for c in qc-cpus:"" qc-pin:0; do
 		guest_bundle_pin "$w/bundle-${c%%:*}" "${c#*:}" sleep 1000 || return 1
@@ -173,13 +179,10 @@ guest_check_cpu_hotplug() {
 	# The guest learns of the CPU through an ACPI event: until its cpu1 appears, the agent
 	# answers UNAVAILABLE and the host asks again (as Kata's runtime does).
 	echo '{"nb_cpus": 2, "cpu_only": true}' >"$w/cpus2.json"
-	for i in $(seq 1 50); do
-		out=$(pd_ctl_while_up call grpc.AgentService OnlineCPUMem --json "$w/cpus2.json" 2>&1) &&
-			break
-		echo "$out" | grep -q UNAVAILABLE || { echo "OnlineCPUMem: $out"; return 1; }
-		sleep 0.2
-	done
-	[ "$i" -lt 50 ] || { echo "OnlineCPUMem still failing after 10 s: $out"; return 1; }
+	i=0
+	wait_for "OnlineCPUMem answered other than UNAVAILABLE" "$WAIT_S" guest_online_cpus ||
+		{ echo "$wait_why: $out"; return 1; }
+	[ "$online_rc" = 0 ] || { echo "OnlineCPUMem: $out"; return 1; }
 	online=$(pd_ctl_while_up exec qc-cpus -- cat /sys/devices/system/cpu/online)
 	after=$(guest_cpuset qc-cpus)
 	pinned=$(guest_cpuset qc-pin)

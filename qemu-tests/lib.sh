@@ -19,6 +19,11 @@
 PD_SERIAL_NAME=agent.channel.0
 PD_SHARE_TAG=kataShared
 
+# wait_for DESC SECONDS CMD..., gone PID, WAIT_S: waits for conditions with a generous bound
+# (a TCG guest on a loaded host is slow; a check waits for what it needs, never a duration).
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/lib.sh"
+
 # Milliseconds since the epoch.
 pd_now_ms() { date +%s%3N; }
 
@@ -132,14 +137,8 @@ pd_qemu_start() {
 pd_qmp() { "$PD_BUILD/itest/qmp" "$PD_WORK/qmp.sock" "$@"; }
 
 # pd_pid_alive PID: true while the process has not exited (a zombie counts as exited).
-# Reads /proc with builtins only: it runs in polling loops next to a CPU-bound TCG guest.
-pd_pid_alive() {
-	local stat
-	[ -n "$1" ] || return 1
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	stat=${stat##*) } # after "pid (comm) ": the state letter
-	[ "${stat%% *}" != Z ]
-}
+# Reads /proc with builtins only (gone): it runs in polling loops next to a CPU-bound TCG guest.
+pd_pid_alive() { [ -n "$1" ] && ! gone "$1"; }
 
 pd_qemu_running() { pd_pid_alive "${PD_QEMU_PID:-}"; }
 
@@ -236,7 +235,7 @@ pd_check() {
 	return $rc
 }
 
-# pd_ctl_while_up ARGS...: pd_ctl, but give up as soon as QEMU exits (a guest that panicked
+# pd_ctl_while_up ARGS...: pd_ctl, but give up soon after QEMU exits (a guest that panicked
 # must not make a `--wait 60` client sit out its whole minute). Output goes to stdout.
 pd_ctl_while_up() {
 	local pid
@@ -246,8 +245,10 @@ pd_ctl_while_up() {
 	pid=$!
 	while pd_pid_alive "$pid"; do
 		if ! pd_qemu_running; then
-			sleep 0.2 # let a client that already got its answer finish
-			if pd_pid_alive "$pid"; then
+			# A client that already got its answer (DestroySandbox's) ends by itself,
+			# however slowly; one still retrying its connection (--wait) would go on
+			# for its whole wait: cut short after 10 s.
+			if ! wait_for "exit of pidonectl after QEMU's" 10 gone "$pid"; then
 				kill "$pid" 2>/dev/null
 				wait "$pid" 2>/dev/null
 				echo "qemu exited while waiting for: pidonectl $*"

@@ -24,8 +24,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 pd_vm_setup "$1" || exit 1
 INITRD=${PD_INITRD:-$PD_BUILD/pidone-initrd.img}
 EXPECTED_VERSION=$(sed -n 's/^VERSION *:= *//p' "$HERE/../Makefile")
-HEALTH_WAIT_S=60
-POWEROFF_WAIT_S=30
+# Bounds (a TCG guest on a loaded 2-core host: minutes where an idle one takes seconds).
+HEALTH_WAIT_S=180
+POWEROFF_WAIT_S=120
 
 check_artifacts() {
 	local f
@@ -59,10 +60,11 @@ check_version() {
 
 # Hosts come and go on the one serial port: 20 pidonectl runs back to back, each a new host
 # connection, must all be answered (attach/detach events race with the data on a port).
+# --timeout: a lost answer fails the run instead of waiting the default 30 s.
 check_reconnects() {
 	local i out
 	for i in $(seq 1 20); do
-		out=$(pd_ctl_while_up --timeout 10 version) || { echo "run $i: $out"; return 1; }
+		out=$(pd_ctl_while_up --timeout "$WAIT_S" version) || { echo "run $i: $out"; return 1; }
 	done
 	echo "20 back-to-back connections answered"
 }
@@ -137,9 +139,15 @@ check_container_exec() {
 # serial console answers what is typed to it.
 check_debug_console() {
 	local out
-	out=$("$PD_BUILD/itest/sockchat" "$PD_WORK/console.sock" 'echo dbg-$((40+2))\n' dbg-42 20) ||
+	out=$("$PD_BUILD/itest/sockchat" "$PD_WORK/console.sock" 'echo dbg-$((40+2))\n' dbg-42 \
+		"$WAIT_S") ||
 		{ echo "no answer from the debug shell; it printed: $out"; return 1; }
 	echo "the shell on the console answered dbg-42"
+}
+
+guest_clock_logged() {
+	pd_console_text |
+		grep -Eq 'time=2030-01-01T00:00:[0-9.]+Z level=info msg="guest clock set"'
 }
 
 # Guest RPCs that only a VM can take for real: the clock, entropy, CPUs, details.
@@ -151,10 +159,10 @@ check_guest_rpcs() {
 	echo '{"sec": 1893456000, "usec": 250000}' >"$w/dt.json"
 	pd_ctl_while_up call grpc.AgentService SetGuestDateTime --json "$w/dt.json" >/dev/null ||
 		return 1
-	# The agent logs right after settimeofday: its line carries the new clock.
-	sleep 0.3
-	pd_console_text | grep -Eq 'time=2030-01-01T00:00:0[0-9.]+Z level=info msg="guest clock set"' ||
-		{ echo "no 2030 timestamp on the 'guest clock set' line"; return 1; }
+	# The agent logs right after settimeofday: its line carries the new clock. (The console
+	# log may show it a moment after the answer.)
+	wait_for "'guest clock set' line with a 2030 timestamp on the console" "$WAIT_S" \
+		guest_clock_logged || { echo "$wait_why"; return 1; }
 	echo '{"data": "cGlkb25lIHNlZWQgYnl0ZXMgZm9yIHRoZSBndWVzdA=="}' >"$w/seed.json"
 	pd_ctl_while_up call grpc.AgentService ReseedRandomDev --json "$w/seed.json" >/dev/null ||
 		return 1
@@ -213,6 +221,7 @@ CHECKS=(
 # Hot-plugged disks (storage.sh): with the pidone kernel (PD_KERNEL set), unless PD_STORAGE=0.
 if [ -n "${PD_KERNEL:-}" ] && [ "${PD_STORAGE:-1}" = 1 ]; then
 	PD_QEMU_EXTRA="${PD_QEMU_EXTRA:-} $(pd_storage_qemu_args)"
+	EXTRA_APPEND="${EXTRA_APPEND:-} $(pd_storage_append)"
 	i=0
 	while [ "${CHECKS[$i]%% *}" != container-exec ]; do i=$((i + 1)); done
 	CHECKS=("${CHECKS[@]:0:$((i + 1))}" "storage-blk - check_storage_blk"

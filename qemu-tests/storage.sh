@@ -6,7 +6,9 @@
 # into one is at PCI path "10/00", "11/00", "12/00") and a virtio-scsi controller (scsi0,
 # 00:13.0), with QEMU's ACPI hotplug off so the guest's native PCIe hotplug (pciehp) takes
 # the slots. Each check sends its request BEFORE the disk is plugged in: the agent parks the
-# call on the uevent wait, and the device_add ends it.
+# call on the uevent wait (its "waiting for a device" line shows on the console), and the
+# device_add ends it. A hot-plug under TCG on a loaded host can take seconds: the agent's
+# hotplug timeout is PD_ST_HOTPLUG_S (agent.hotplug_timeout, from pd_storage_append).
 #
 #   pd_storage_qemu_args      the QEMU arguments above (run.sh adds them to PD_QEMU_EXTRA)
 #   check_storage_blk         blk storage (ext4, ro) from a PCI path, read from a container
@@ -16,9 +18,36 @@
 #   check_storage_swap        AddSwap on a hot-plugged disk: /proc/swaps shows it
 #   check_storage_swapfile    AddSwapPath on a file of an ext4 scsi storage (LUN 2)
 #   check_storage_timeout     a disk that never comes: DEADLINE_EXCEEDED naming it
+#   pd_storage_append         the kernel command line they want (run.sh adds it)
 
 PD_ST_MP=/run/kata-containers/qemu-st
 PD_ST_MARK=pidone-raw-disk-marker
+PD_ST_HOTPLUG_S=10
+
+# The kernel command line the storage checks want (run.sh adds it to EXTRA_APPEND).
+pd_storage_append() { echo "agent.hotplug_timeout=$PD_ST_HOTPLUG_S"; }
+
+# pd_st_parked N PID: the console shows more than N "waiting for a device" lines (the call
+# has parked), or the client PID has ended (it did not wait).
+pd_st_waits() { pd_console_text | grep -c 'msg="waiting for a device"'; }
+pd_st_parked() { [ "$(pd_st_waits)" -gt "$1" ] || gone "$2"; }
+
+# pd_st_call_parked NAME OUT ARGS...: pd_ctl_while_up ARGS in the background (output to OUT),
+# once it has parked on a device wait; sets pd_st_pid. Fails if it did not wait.
+pd_st_call_parked() {
+	local name=$1 out=$2 n
+	shift 2
+	n=$(pd_st_waits)
+	pd_ctl_while_up "$@" >"$out" 2>&1 &
+	pd_st_pid=$!
+	if ! wait_for "\"waiting for a device\" line for $name" "$WAIT_S" pd_st_parked "$n" \
+		"$pd_st_pid"; then
+		echo "$wait_why"
+		kill "$pd_st_pid" 2>/dev/null
+		return 1
+	fi
+	pd_pid_alive "$pd_st_pid" || { echo "$name did not wait: $(cat "$out")"; return 1; }
+}
 
 pd_storage_qemu_args() {
 	echo "-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off" \
@@ -69,20 +98,17 @@ pd_st_request() {
 	EOF
 }
 
-# pd_st_create_parked ID STORAGES DEVICES PLUG_ARGS...: send the CreateContainer, check it is
-# still waiting a second later, plug the disk (pd_st_plug PLUG_ARGS), and see it answered.
+# pd_st_create_parked ID STORAGES DEVICES PLUG_ARGS...: send the CreateContainer, see it
+# parked, plug the disk (pd_st_plug PLUG_ARGS), and see it answered.
 pd_st_create_parked() {
-	local id=$1 pid rc
+	local id=$1 rc
 	pd_st_rootfs "$id"
 	pd_st_request "$id" "$2" "$3" >"$PD_WORK/$id.json"
 	shift 3
-	pd_ctl_while_up call grpc.AgentService CreateContainer --json "$PD_WORK/$id.json" \
-		>"$PD_WORK/$id.out" 2>&1 &
-	pid=$!
-	sleep 1
-	pd_pid_alive "$pid" || { echo "CreateContainer did not wait: $(cat "$PD_WORK/$id.out")"; return 1; }
+	pd_st_call_parked CreateContainer "$PD_WORK/$id.out" \
+		call grpc.AgentService CreateContainer --json "$PD_WORK/$id.json" || return 1
 	pd_st_plug "$@" || { echo "hot-plug failed"; return 1; }
-	wait "$pid"
+	wait "$pd_st_pid"
 	rc=$?
 	[ "$rc" = 0 ] || { echo "CreateContainer: exit $rc: $(cat "$PD_WORK/$id.out")"; return 1; }
 	pd_ctl_while_up start "$id" >/dev/null || { echo "start $id failed"; return 1; }
@@ -139,18 +165,15 @@ check_storage_device() {
 }
 
 check_storage_swap() {
-	local img=$PD_WORK/st-swap.img pid rc out
+	local img=$PD_WORK/st-swap.img rc out
 	truncate -s 16M "$img" && chmod 600 "$img" && mkswap "$img" >/dev/null 2>&1 ||
 		{ echo "mkswap failed"; return 1; }
 	echo '{"PCIPath": [18, 0]}' >"$PD_WORK/swap.json" # 12/00: rp3
-	pd_ctl_while_up call grpc.AgentService AddSwap --json "$PD_WORK/swap.json" \
-		>"$PD_WORK/swap.out" 2>&1 &
-	pid=$!
-	sleep 1
-	pd_pid_alive "$pid" || { echo "AddSwap did not wait: $(cat "$PD_WORK/swap.out")"; return 1; }
+	pd_st_call_parked AddSwap "$PD_WORK/swap.out" \
+		call grpc.AgentService AddSwap --json "$PD_WORK/swap.json" || return 1
 	pd_st_plug d-swap "$img" '"driver": "virtio-blk-pci", "id": "vd-swap", "bus": "rp3"' ||
 		return 1
-	wait "$pid"
+	wait "$pd_st_pid"
 	rc=$?
 	[ "$rc" = 0 ] || { echo "AddSwap: exit $rc: $(cat "$PD_WORK/swap.out")"; return 1; }
 	# /proc/swaps is the kernel's, whatever /proc a container mounts.
@@ -187,7 +210,8 @@ check_storage_timeout() {
 	local out
 	echo '{"PCIPath": [16, 5]}' >"$PD_WORK/swap-none.json"
 	out=$(pd_ctl_while_up call grpc.AgentService AddSwap --json "$PD_WORK/swap-none.json" 2>&1)
-	echo "$out" | grep -q 'DEADLINE_EXCEEDED: .*PCI path 10/05 did not appear within 3 s' ||
+	echo "$out" | grep -q \
+		"DEADLINE_EXCEEDED: .*PCI path 10/05 did not appear within $PD_ST_HOTPLUG_S s" ||
 		{ echo "AddSwap 10/05: $out"; return 1; }
 	echo "$out"
 }

@@ -357,7 +357,7 @@ out:
 }
 
 /* Removing a paused container: its processes die (a frozen v1 process only dies once
- * thawed) and the removal is answered. */
+ * thawed) and the removal is answered (within IT_CALL_MS: never, were they left frozen). */
 static int case_remove_paused(struct it *t)
 {
 	const char *cid = "cg-remove-paused";
@@ -369,11 +369,8 @@ static int case_remove_paused(struct it *t)
 	if (host_mode(t))
 		TRY(cg_dir(t, cid, "freezer", dir, sizeof(dir)));
 	TRY(pause_resume(t, "PauseContainer", cid, 0));
-	int64_t t0 = it_now_ms();
 	EXPECT(it_remove_code(t, cid) == 0, "RemoveContainer: %s: %s", pd_code_name(t->code),
 	       t->msg);
-	EXPECT(it_now_ms() - t0 < 10000, "RemoveContainer took %lld ms",
-	       (long long)(it_now_ms() - t0));
 	if (host_mode(t))
 		EXPECT(access(dir, F_OK) < 0, "%s is left after RemoveContainer", dir);
 	return 0;
@@ -518,7 +515,8 @@ static int case_oom_event(struct it *t)
 	EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 	       "the hog was not OOM-killed (status %#x)", status);
 	struct pd_client_reply reply;
-	EXPECT(pd_client_recv(&c2, 10000, &reply, &e) == 0, "GetOOMEvent not answered: %s", e.msg);
+	EXPECT(pd_client_recv(&c2, IT_CALL_MS, &reply, &e) == 0, "GetOOMEvent not answered: %s",
+	       e.msg);
 	Grpc__OOMEvent *ev =
 	    reply.code ? NULL : grpc__oomevent__unpack(NULL, reply.payload_len, reply.payload);
 	char got[160];
@@ -703,7 +701,7 @@ static int case_oom_inside(struct it *t)
 	       st, it_buf_str(&io.out));
 	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
 	int code = it_call_svc(t, &t->c, IT_SERVICE, "GetOOMEvent", &req.base,
-			       &grpc__oomevent__descriptor, &ev, 10000);
+			       &grpc__oomevent__descriptor, &ev, IT_CALL_MS);
 	EXPECT(code == 0 && ev && strcmp(ev->container_id, cid) == 0,
 	       "GetOOMEvent after the kill: %s %s, want container %s", pd_code_name(code),
 	       ev ? ev->container_id : t->msg, cid);
@@ -777,7 +775,8 @@ static int case_destroy_sandbox(struct it *t)
 	Grpc__DestroySandboxRequest d = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
 	TRY(it_ok(t, "DestroySandbox", &d.base, NULL, NULL));
 	struct pd_client_reply reply;
-	EXPECT(pd_client_recv(&c2, 10000, &reply, &e) == 0, "GetOOMEvent not answered: %s", e.msg);
+	EXPECT(pd_client_recv(&c2, IT_CALL_MS, &reply, &e) == 0, "GetOOMEvent not answered: %s",
+	       e.msg);
 	code = reply.code;
 	pd_client_reply_free(&reply);
 	EXPECT(code == PD_INTERNAL && reply.stream_id == stream,
@@ -824,8 +823,8 @@ static int case_exec_frozen(struct it *t)
 	req.exec_id = "stuck";
 	req.process = &e.proc;
 	/* 3 s, then 2 s for the kill, which a frozen task ignores */
-	TRY(it_call_past_deadline(t, "ExecProcess", &req.base, "stuck at: clone, entering the cgroup",
-				  9000));
+	TRY(it_call_past_deadline(t, "ExecProcess", &req.base,
+				  "stuck at: clone, entering the cgroup"));
 	rc = 0;
 out:
 	if (state[0])

@@ -54,23 +54,19 @@ cgroups_tests() {
 		'mount -t tmpfs -o mode=755 tmpfs /run && exec "$0" --server-addr "$1" --log-level debug' \
 		"$pidone" "$addr" >"$log" 2>&1 &
 	cg_pid=$!
-	run_ctl cgroups_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait 10 check
+	run_ctl cgroups_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait "$WAIT_S" check
 	if ! cg_agent_alive; then
 		fail cgroups_agent_alive "the agent exited at start; its log:"
 		tail -20 "$log" | sed 's/^/    /'
 		trap cleanup EXIT
 		return
 	fi
-	run_itest cgroups 30 "$itest/containers" --create-sandbox "$addr" "$sandbox"
-	run_itest cgroups 300 "$itest/cgroups" "$addr" "$rootfs" "$cg_pid" "$sandbox"
-	run_itest cgroups 60 "$itest/cgroups" --destroy-sandbox "$addr" "$rootfs" \
+	run_itest cgroups 120 "$itest/containers" --create-sandbox "$addr" "$sandbox"
+	run_itest cgroups 900 "$itest/cgroups" "$addr" "$rootfs" "$cg_pid" "$sandbox"
+	run_itest cgroups 300 "$itest/cgroups" --destroy-sandbox "$addr" "$rootfs" \
 		"$cg_pid" "$sandbox"
-	for _ in $(seq 100); do
-		cg_agent_alive || break
-		sleep 0.1
-	done
-	if cg_agent_alive; then
-		fail cgroups_agent_stops "still running 10 s after DestroySandbox"
+	if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$cg_pid"; then
+		fail cgroups_agent_stops "$wait_why"
 	else
 		wait "$cg_pid"
 		cg_pid=

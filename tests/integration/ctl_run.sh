@@ -60,6 +60,8 @@ cleanup() {
 	[ -n "${PD_KEEP_TMP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
+# wait_for, gone, WAIT_S: waiting for conditions with a generous bound.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for f in "$pidone" "$ctl" "$pty" "$build/pdtest"; do
 	[ -x "$f" ] || {
@@ -140,7 +142,7 @@ unshare -m --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run
 	exec "$0" --server-addr "$1" --log-level debug' "$pidone" "$addr" >"$agent_log" 2>&1 &
 agent_pid=$!
 export PIDONE_ADDR=$addr
-ck agent_serving 0 '^SERVING$' '' "$ctl" --wait 10 check
+ck agent_serving 0 '^SERVING$' '' "$ctl" --wait "$WAIT_S" check
 ck create_sandbox 0 '' '' "$ctl" create-sandbox --id ctl-sandbox --hostname ctl-host \
 	--dns 'nameserver 10.0.0.1' --shm-size 1048576
 if grep -q ' /run/kata-containers/sandbox/shm tmpfs .*size=1024k' "/proc/$agent_pid/mounts"; then
@@ -248,7 +250,7 @@ set_process "$b" false '"exit", "9"'
 ck create 0 '' '' "$ctl" create ctl-cs "$b"
 ck start 0 '' '' "$ctl" start ctl-cs
 ck wait_created 9 '^9$' '' "$ctl" wait ctl-cs
-ck rm_created 0 '' '' "$ctl" rm --timeout 5 ctl-cs
+ck rm_created 0 '' '' "$ctl" rm --timeout 30 ctl-cs
 set_process "$b" false '"exit", "2"'
 ck run_keep 2 '' '' "$ctl" run --keep --id ctl-keep "$b"
 ck wait_kept 2 '^2$' '' "$ctl" wait ctl-keep
@@ -261,32 +263,63 @@ ck rootfs_guest_path_missing 1 '' '^pidonectl: ' \
 
 # ---- signals and our own output going away --------------------------------------------------
 set_process "$b" false '"trap-term"'
+# said FILE: the container printed "ready" (through the attach: pidonectl reads its
+# signals by then).
+said() { grep -q ready "$1"; }
+# taken PID SIG: the process has read the signal sent to it (pidonectl takes signals through
+# a signalfd: until then the signal is pending). Two SIGINTs pending at once are one.
+taken() {
+	local pnd
+	pnd=$(sed -n 's/^ShdPnd:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null) || return 0
+	[ -n "$pnd" ] && [ $((0x$pnd >> ($2 - 1) & 1)) = 0 ]
+}
+# job_status NAME PID OUT: rc = the exit status of the job, once it has ended by itself;
+# killed (and a failure of NAME) if it has not within WAIT_S.
+job_status() {
+	if ! wait_for "exit of pidonectl run" "$WAIT_S" gone "$2"; then
+		kill -KILL "$2" 2>/dev/null
+		wait "$2" 2>/dev/null
+		fail "$1" "$wait_why; output: $(head -c 300 "$3")"
+		return 1
+	fi
+	wait "$2"
+	rc=$?
+}
 "$ctl" run --id ctl-sig "$b" </dev/null >"$tmp/sig.out" 2>&1 &
 job=$!
-for _ in $(seq 100); do grep -q ready "$tmp/sig.out" && break; sleep 0.1; done
-kill -TERM "$job"
-wait "$job"
-rc=$?
-if [ "$rc" -eq 0 ] && grep -q 'got SIGTERM' "$tmp/sig.out"; then
-	pass sigterm_forwarded
+if ! wait_for '"ready" from trap-term' "$WAIT_S" said "$tmp/sig.out"; then
+	fail sigterm_forwarded "$wait_why; output: $(head -c 300 "$tmp/sig.out")"
+	kill -KILL "$job"
+	wait "$job"
 else
-	fail sigterm_forwarded "exit $rc, output: $(head -c 300 "$tmp/sig.out")"
+	kill -TERM "$job"
+	if ! job_status sigterm_forwarded "$job" "$tmp/sig.out"; then
+		:
+	elif [ "$rc" -eq 0 ] && grep -q 'got SIGTERM' "$tmp/sig.out"; then
+		pass sigterm_forwarded
+	else
+		fail sigterm_forwarded "exit $rc, output: $(head -c 300 "$tmp/sig.out")"
+	fi
 fi
 # trap-term has no SIGINT handler: as a pid-namespace init it ignores what we send it.
-# Its "ready" comes through the attach, so pidonectl is reading its signals by then.
 "$ctl" run --id ctl-int "$b" </dev/null >"$tmp/int.out" 2>&1 &
 job=$!
-for _ in $(seq 100); do grep -q ready "$tmp/int.out" && break; sleep 0.1; done
-for _ in 1 2 3; do
-	kill -INT "$job"
-	sleep 0.3
-done
-wait "$job"
-rc=$?
-if [ "$rc" -eq 130 ] && grep -q 'interrupted' "$tmp/int.out"; then
-	pass three_interrupts_give_up
+if ! wait_for '"ready" from trap-term' "$WAIT_S" said "$tmp/int.out"; then
+	fail three_interrupts_give_up "$wait_why; output: $(head -c 300 "$tmp/int.out")"
+	kill -KILL "$job"
+	wait "$job"
 else
-	fail three_interrupts_give_up "exit $rc, output: $(head -c 300 "$tmp/int.out")"
+	for i in 1 2 3; do
+		kill -INT "$job"
+		wait_for "SIGINT $i taken by pidonectl" "$WAIT_S" taken "$job" 2 || break
+	done
+	if ! job_status three_interrupts_give_up "$job" "$tmp/int.out"; then
+		:
+	elif [ "$rc" -eq 130 ] && grep -q 'interrupted' "$tmp/int.out"; then
+		pass three_interrupts_give_up
+	else
+		fail three_interrupts_give_up "exit $rc, output: $(head -c 300 "$tmp/int.out")"
+	fi
 fi
 ck interrupted_run_removed 1 '' 'NOT_FOUND' "$ctl" wait ctl-int
 set_process "$b" false '"spew", "100000000"'
@@ -324,12 +357,8 @@ ck call_json_unknown_method 2 '' 'not a known method' \
 
 # ---- the end: DestroySandbox, nothing left behind --------------------------------------------
 ck destroy_sandbox 0 '' '' "$ctl" destroy-sandbox
-for _ in $(seq 100); do
-	kill -0 "$agent_pid" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "$agent_pid" 2>/dev/null; then
-	fail agent_stops "still running 10 s after DestroySandbox"
+if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$agent_pid"; then
+	fail agent_stops "$wait_why"
 else
 	wait "$agent_pid"
 	rc=$?

@@ -16,16 +16,12 @@ files_tests() {
 	unshare -m --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run &&
 		exec "$0" --server-addr "$1" --log-level debug' "$pidone" "$addr" >"$log" 2>&1 &
 	pid=$!
-	run_ctl files_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait 10 check
-	run_itest files 120 "$itest/files" "$addr" - "$pid" -
+	run_ctl files_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait "$WAIT_S" check
+	run_itest files 600 "$itest/files" "$addr" - "$pid" -
 	# The last case left SetPolicy denied; DestroySandbox is still allowed.
 	run_ctl files_destroy_sandbox 0 '' '' -- --addr "$addr" destroy-sandbox
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		fail files_agent_stops "still running 5 s after DestroySandbox"
+	if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$pid"; then
+		fail files_agent_stops "$wait_why"
 		kill -KILL "$pid" 2>/dev/null
 	else
 		wait "$pid"

@@ -14,8 +14,8 @@ guest_agent_alive() {
 }
 
 # The stand-ins: iptables-save prints a marked table, ip6tables-save 2,000,000 bytes more;
-# iptables-restore echoes its arguments and input, fails on FAIL, is slow on SLOW and
-# hangs on HANG.
+# iptables-restore echoes its arguments and input, fails on FAIL, waits on SLOW until the
+# test makes /run/pidone-it-slow.go (at most about a minute), and hangs on HANG.
 guest_fake_iptables() {
 	nsenter -t "$guest_pid" -m sh -c '
 		mount -t tmpfs -o mode=755 tmpfs /usr/sbin || exit 1
@@ -33,7 +33,13 @@ guest_fake_iptables() {
 			#!/bin/sh
 			input=$(cat)
 			case "$input" in *HANG*) exec sleep 60 ;; esac
-			case "$input" in *SLOW*) sleep 0.3 ;; esac
+			case "$input" in *SLOW*)
+				i=0
+				while [ ! -e /run/pidone-it-slow.go ] && [ $i -lt 1200 ]; do
+					sleep 0.05
+					i=$((i + 1))
+				done ;;
+			esac
 			case "$input" in *FAIL*)
 				echo "iptables-restore: line 2 failed" >&2
 				exit 1 ;;
@@ -56,16 +62,16 @@ guest_tests() {
 		mount -t tmpfs -o size=8m,nr_inodes=1000 tmpfs /run/guest-vol &&
 		exec "$0" --server-addr "$1" --log-level debug' "$pidone" "$addr" >"$log" 2>&1 &
 	guest_pid=$!
-	run_ctl guest_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait 10 check
+	run_ctl guest_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait "$WAIT_S" check
 	if ! guest_agent_alive; then
 		fail guest_agent_alive "the agent exited at start; its log:"
 		tail -20 "$log" | sed 's/^/    /'
 		return
 	fi
 
-	run_itest guest 120 "$itest/guest" "$addr" /run/guest-vol "$guest_pid" -
+	run_itest guest 600 "$itest/guest" "$addr" /run/guest-vol "$guest_pid" -
 	if guest_fake_iptables; then
-		run_itest guest 120 "$itest/guest" "$addr" /run/guest-vol "$guest_pid" -
+		run_itest guest 600 "$itest/guest" "$addr" /run/guest-vol "$guest_pid" -
 	else
 		fail guest/fake_iptables_setup "no stand-ins in the agent's mount namespace"
 	fi

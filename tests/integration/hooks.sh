@@ -20,15 +20,22 @@ hooks_make_dir() {
 	mkdir -p "$d"
 	cat >"$d/hook.sh" <<'SH'
 #!/bin/sh
-# hook.sh LOG KIND [fail|sleep|sleep2]: one line
-# "KIND env=$HOOK_ENV mnt=<its mount namespace> <state from stdin>".
+# hook.sh LOG KIND [fail|sleep|gate]: one line
+# "KIND env=$HOOK_ENV mnt=<its mount namespace> <state from stdin>"; then fail, sleep (until
+# killed), or wait until the test makes LOG.KIND.go (gate; at most about a minute).
 state=$(cat)
 printf '%s env=%s mnt=%s %s\n' "$2" "${HOOK_ENV:-}" "$(readlink /proc/self/ns/mnt)" "$state" \
 	>>"$1"
 case ${3:-} in
 fail) exit 3 ;;
-sleep) exec sleep 30 ;;
-sleep2) sleep 2 ;;
+sleep) exec sleep 300 ;;
+gate)
+	i=0
+	while [ ! -e "$1.$2.go" ] && [ $i -lt 1200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	;;
 esac
 SH
 	chmod 755 "$d/hook.sh"
@@ -58,14 +65,14 @@ hooks_tests() {
 	unshare -m --propagation private -- sh -c 'mount -t tmpfs -o mode=755 tmpfs /run &&
 		exec "$0" --server-addr "$1" --log-level debug' "$pidone" "$addr" >"$log" 2>&1 &
 	hk_pid=$!
-	run_ctl hooks_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait 10 check
+	run_ctl hooks_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait "$WAIT_S" check
 	if ! kill -0 "$hk_pid" 2>/dev/null; then
 		fail hooks_agent_alive "the agent exited at start; its log:"
 		tail -20 "$log" | sed 's/^/    /'
 		return
 	fi
-	run_itest hooks 30 "$itest/hooks" --create-sandbox "$addr" "$sandbox" "$dir/guest"
-	PD_HOOKS_DIR=$dir run_itest hooks 300 "$itest/hooks" "$addr" "$rootfs" "$hk_pid" "$sandbox"
+	run_itest hooks 120 "$itest/hooks" --create-sandbox "$addr" "$sandbox" "$dir/guest"
+	PD_HOOKS_DIR=$dir run_itest hooks 900 "$itest/hooks" "$addr" "$rootfs" "$hk_pid" "$sandbox"
 	if grep -q 'guest hook skipped.*20-link.sh.*symlink' "$log" &&
 		grep -q 'guest hook skipped.*30-noexec.sh' "$log"; then
 		pass hooks/guest_skips_logged
@@ -80,14 +87,10 @@ hooks_tests() {
 	fi
 	# The last: DestroySandbox runs poststop hooks; the agent then exits by itself (an
 	# ASan build checks for leaks on the way out).
-	PD_HOOKS_DIR=$dir run_itest hooks 60 "$itest/hooks" --destroy-sandbox "$addr" "$rootfs" \
+	PD_HOOKS_DIR=$dir run_itest hooks 300 "$itest/hooks" --destroy-sandbox "$addr" "$rootfs" \
 		"$hk_pid" "$sandbox"
-	for _ in $(seq 100); do
-		kill -0 "$hk_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$hk_pid" 2>/dev/null; then
-		fail hooks_agent_stops "still running 10 s after DestroySandbox"
+	if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$hk_pid"; then
+		fail hooks_agent_stops "$wait_why"
 	elif wait "$hk_pid"; then
 		pass hooks_agent_stops
 		hk_pid=

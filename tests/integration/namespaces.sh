@@ -24,7 +24,8 @@ ns_start_agent() { # ns_start_agent ADDR LOG: sets ns_agent
 		exec "$0" --server-addr "$1" --log-level debug' "$pidone" "$1" >"$2" 2>&1 &
 	ns_agent=$!
 	ns_pids="$ns_pids $ns_agent"
-	if ! timeout 20 "$build/pidonectl" --addr "$1" --wait 10 check >/dev/null 2>&1; then
+	if ! timeout $((WAIT_S + 10)) "$build/pidonectl" --addr "$1" --wait "$WAIT_S" check \
+		>/dev/null 2>&1; then
 		fail "$3/agent_starts" "no agent at $1; its log:"
 		tail -20 "$2" | sed 's/^/    /'
 		return 1
@@ -56,8 +57,8 @@ namespaces_tests() {
 	addr=unix://$tmp/ns-user.sock
 	log=$tmp/ns-user-agent.log
 	if ns_start_agent "$addr" "$log" namespaces; then
-		run_itest namespaces 30 "$itest/namespaces" --create-sandbox "$addr" ns-it
-		run_itest namespaces 600 "$itest/namespaces" "$addr" "$rootfs" "$ns_agent" ns-it "$@"
+		run_itest namespaces 120 "$itest/namespaces" --create-sandbox "$addr" ns-it
+		run_itest namespaces 1200 "$itest/namespaces" "$addr" "$rootfs" "$ns_agent" ns-it "$@"
 		if kill -0 "$ns_agent" 2>/dev/null; then
 			pass namespaces/agent_survived
 		else
@@ -71,16 +72,13 @@ namespaces_tests() {
 	addr=unix://$tmp/ns-pid.sock
 	log=$tmp/ns-pid-agent.log
 	if ns_start_agent "$addr" "$log" shared_pidns; then
-		run_itest shared_pidns 30 "$itest/namespaces" --create-sandbox "$addr" ns-pid-it \
+		run_itest shared_pidns 120 "$itest/namespaces" --create-sandbox "$addr" ns-pid-it \
 			--pidns
-		run_itest shared_pidns 300 "$itest/namespaces" --shared-pidns "$addr" "$rootfs" \
+		run_itest shared_pidns 900 "$itest/namespaces" --shared-pidns "$addr" "$rootfs" \
 			"$ns_agent" ns-pid-it
-		for _ in $(seq 100); do
-			kill -0 "$ns_agent" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$ns_agent" 2>/dev/null; then
-			fail shared_pidns/agent_stops_after_destroy "still running 10 s after it"
+		if ! wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$ns_agent"
+		then
+			fail shared_pidns/agent_stops_after_destroy "$wait_why"
 		else
 			wait "$ns_agent"
 			local rc=$?
@@ -108,6 +106,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	pass() { echo "PASS $1" && passed=$((passed + 1)); }
 	fail() { echo "FAIL $1: $2" && failed=$((failed + 1)); }
 	trap 'namespaces_cleanup; [ -n "${PD_KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
+	. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 	. "$(dirname "${BASH_SOURCE[0]}")/containers.sh"
 	namespaces_tests "$@"
 	echo "namespaces: $passed passed, $failed failed"

@@ -163,11 +163,12 @@ static char *snapshot(struct it *t)
 
 /* A snapshot once the kernel is done with what a link coming up starts by itself (carrier
  * through the link watcher, IPv6 link-local addresses and duplicate address detection):
- * no tentative address, and the same twice in a row. */
+ * no tentative address, and the same twice in a row, 200 ms apart (bounded by IT_WAIT_MS). */
 static char *settled_snapshot(struct it *t)
 {
 	char *prev = NULL;
-	for (int i = 0; i < 50; i++) {
+	int64_t end = it_now_ms() + IT_WAIT_MS;
+	while (it_now_ms() < end) {
 		char *s = snapshot(t);
 		if (!s)
 			break;
@@ -180,7 +181,8 @@ static char *settled_snapshot(struct it *t)
 		it_sleep_ms(200);
 	}
 	if (prev)
-		it_why(t, "the namespace did not settle in 10 s: %s", IT_SHOW(prev, strlen(prev)));
+		it_why(t, "the namespace did not settle in %d s: %s", IT_WAIT_MS / 1000,
+		       IT_SHOW(prev, strlen(prev)));
 	free(prev);
 	return NULL;
 }

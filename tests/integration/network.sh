@@ -46,7 +46,7 @@ network_tests() {
 		'mount -t tmpfs -o mode=755 tmpfs /run &&
 		exec "$0" --server-addr "$1" --log-level debug' "$pidone" "$addr" >"$log" 2>&1 &
 	net_pid=$!
-	run_ctl network_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait 10 check
+	run_ctl network_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait "$WAIT_S" check
 	if ! kill -0 "$net_pid" 2>/dev/null; then
 		fail network_agent_alive "the agent exited at start; its log:"
 		tail -20 "$log" | sed 's/^/    /'
@@ -60,7 +60,7 @@ network_tests() {
 		return
 	fi
 
-	run_itest network 180 "$itest/network" "$addr" "$net_ns"
+	run_itest network 900 "$itest/network" "$addr" "$net_ns"
 
 	if kill -0 "$net_pid" 2>/dev/null; then
 		pass network_agent_survived
@@ -70,11 +70,7 @@ network_tests() {
 	fi
 	# A clean stop, so that a sanitizer build reports leaks into the log.
 	run_ctl network_destroy_sandbox 0 '' '' -- --addr "$addr" destroy-sandbox
-	for _ in $(seq 100); do
-		kill -0 "$net_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if ! kill -0 "$net_pid" 2>/dev/null; then
+	if wait_for "exit of the agent after DestroySandbox" "$WAIT_S" gone "$net_pid"; then
 		wait "$net_pid"
 		local rc=$?
 		net_pid=
@@ -84,7 +80,7 @@ network_tests() {
 			fail network_agent_stops "exit status $rc after DestroySandbox"
 		fi
 	else
-		fail network_agent_stops "still running 10 s after DestroySandbox"
+		fail network_agent_stops "$wait_why"
 	fi
 	network_cleanup
 	if ip netns list | grep -q "^pdnet-$$\b"; then

@@ -19,12 +19,12 @@ policy_boot_agent() {
 	pb_pid=$!
 }
 
+# A clean stop (SIGTERM), so that a sanitizer build writes its report; SIGKILL only if it
+# hangs.
 policy_boot_stop() {
 	kill -TERM "$pb_pid" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$pb_pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for "exit of the agent after SIGTERM" "$WAIT_S" gone "$pb_pid" ||
+		fail "$1_stops" "$wait_why"
 	kill -KILL "$pb_pid" 2>/dev/null
 	wait "$pb_pid" 2>/dev/null
 	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$pb_log"; then
@@ -38,7 +38,7 @@ policy_boot_tests() {
 	# A valid policy: one method denied by a named rule, the rest allowed; SetPolicy replaces it.
 	policy_boot_agent policy_boot '{"rules": [
 		{"rpc": "GetGuestDetails", "action": "deny", "name": "no-guest-details"}]}'
-	run_ctl policy_boot_starts 0 '^SERVING$' '' -- --addr "$pb_addr" --wait 10 check
+	run_ctl policy_boot_starts 0 '^SERVING$' '' -- --addr "$pb_addr" --wait "$WAIT_S" check
 	run_ctl policy_boot_denies 1 '' \
 		'^pidonectl: PERMISSION_DENIED: .*GetGuestDetails.*no-guest-details' \
 		-- --addr "$pb_addr" call grpc.AgentService GetGuestDetails
@@ -60,7 +60,7 @@ policy_boot_tests() {
 	policy_boot_agent policy_broken '{"rules": [{"rpc": "Check", "aciton": "deny"}]}'
 	run_ctl policy_broken_denies_all 1 '' \
 		'^pidonectl: PERMISSION_DENIED: .*/etc/pidone/policy.json did not load.*aciton' \
-		-- --addr "$pb_addr" --wait 10 check
+		-- --addr "$pb_addr" --wait "$WAIT_S" check
 	run_ctl policy_broken_denies_setpolicy 1 '' '^pidonectl: PERMISSION_DENIED: .*did not load' \
 		-- --addr "$pb_addr" call grpc.AgentService SetPolicy --json "$tmp/policy_boot_open.json"
 	policy_boot_stop policy_broken

@@ -34,13 +34,13 @@ storage_tests() {
 		exec "$0" --server-addr "$1" --log-level debug --hotplug-timeout 2' "$pidone" "$addr" \
 		>"$log" 2>&1 &
 	storage_pid=$!
-	run_ctl storage_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait 10 check
+	run_ctl storage_agent_starts 0 '^SERVING$' '' -- --addr "$addr" --wait "$WAIT_S" check
 	if ! storage_agent_alive; then
 		fail storage_agent_alive "the agent exited at start; its log:"
 		tail -20 "$log" | sed 's/^/    /'
 		return
 	fi
-	IT_EXT4_IMAGE=$img run_itest storage 120 "$itest/storage" "$addr" "$rootfs" "$storage_pid" \
+	IT_EXT4_IMAGE=$img run_itest storage 600 "$itest/storage" "$addr" "$rootfs" "$storage_pid" \
 		pidone-it-storage
 	agent_teardown storage "$storage_pid" "$addr" "$log"
 	storage_pid=
