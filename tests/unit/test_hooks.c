@@ -1,7 +1,7 @@
 /* OCI hooks: agent/rpc/oci_hooks.c (Spec.Hooks -> config, refusals), agent/container/hooks.c
- * and hooks_guest.c (state document, guest directory, running with a bounded wait),
- * agent/sandbox/hooks_run.c with pd_proctable_reap_pid (statuses from the process table),
- * and hooks_seq.c: the agent's hooks from the event loop, their timeouts timers.
+ * and hooks_guest.c (state document, guest directory, the container child's runner with a
+ * bounded wait), and hooks_seq.c: the agent's hooks from the event loop, their statuses
+ * from the process table, their timeouts timers.
  * Hooks here are /bin/sh scripts written to a temporary directory. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,7 +33,6 @@
 #include "agent/loop.h"
 #include "agent/proctable.h"
 #include "agent/rpc/oci_hooks.h"
-#include "agent/sandbox/hooks_run.h"
 #include "oci.pb-c.h"
 
 static char dir[PATH_MAX]; /* the temporary directory */
@@ -128,7 +127,7 @@ static void test_convert(void **state)
 	s.h[0].env = s.env;
 	s.h[0].n_env = 1;
 	s.h[0].timeout = 5;
-	s.h[1].timeout = 1000; /* lowered to the cap */
+	s.h[1].timeout = PD_HOOK_MAX_TIMEOUT; /* the spec's own, however long: no cap */
 	s.hooks.poststop = &s.hp[1];
 	s.hooks.n_poststop = 1;
 	s.h[2].path = "/does/not/exist/in/the/agent"; /* resolved in the container: not here */
@@ -155,6 +154,8 @@ static void test_convert(void **state)
 	assert_string_equal(q->args[0], ok_sh);
 	assert_null(q->env[0]);
 	assert_int_equal(q->timeout_s, PD_HOOK_MAX_TIMEOUT);
+	assert_int_equal(pd_hooks_budget_ms(h, PD_HOOK_POSTSTOP),
+			 (int64_t)PD_HOOK_MAX_TIMEOUT * 1000 + 1000);
 	assert_string_equal(h->oci_version, "1.1.0");
 	assert_int_equal(h->n_annotations, 1);
 	assert_string_equal(h->annotation_values[0], "v\"q");
@@ -180,6 +181,7 @@ enum mutation {
 	M_DOTDOT,
 	M_EMPTY,
 	M_NEG_TIMEOUT,
+	M_HUGE_TIMEOUT,
 	M_BAD_ENV,
 	M_TOO_MANY,
 	M_TOO_MANY_ARGS,
@@ -215,6 +217,9 @@ static void mutate(struct spec *s, enum mutation m)
 	case M_NEG_TIMEOUT:
 		s->h[0].timeout = -1;
 		break;
+	case M_HUGE_TIMEOUT:
+		s->h[0].timeout = PD_HOOK_MAX_TIMEOUT + 1;
+		break;
 	case M_BAD_ENV:
 		s->h[0].env = bad_env, s->h[0].n_env = 1;
 		break;
@@ -248,6 +253,7 @@ static void test_refused(void **state)
 	    {M_DOTDOT, "Hooks.Prestart[0]"},
 	    {M_EMPTY, "Path is empty"},
 	    {M_NEG_TIMEOUT, "negative"},
+	    {M_HUGE_TIMEOUT, "more than a day"},
 	    {M_BAD_ENV, "Env[0]"},
 	    {M_TOO_MANY, "max 32"},
 	    {M_TOO_MANY_ARGS, "more than"},
@@ -462,72 +468,6 @@ static void test_run_local(void **state)
 			 -1);
 	assert_int_equal(err.code, PD_DEADLINE_EXCEEDED);
 	PD_WAIT_UNTIL(count_procs_with_arg("31.7") == 0, "the timed-out hook's background sleep to die");
-	pd_arena_free(&cfg.arena);
-}
-
-/* The agent's way: the status comes from the process table. */
-static int reaped_status = -1;
-
-static void on_exit_cb(struct pd_proc_watch *w, int status)
-{
-	reaped_status = status;
-}
-
-static void test_reap_pid(void **state)
-{
-	struct pd_proc_watch w;
-	struct pd_error err = {0};
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(3);
-	pd_proc_watch_add(&w, pid, on_exit_cb);
-	assert_int_equal(pd_hook_wait_exit(pid, 5000, &err), 0);
-	/* Waiting did not reap it: the table does, once. */
-	assert_int_equal(pd_proctable_reap_pid(pid), 1);
-	assert_true(WIFEXITED(reaped_status) && WEXITSTATUS(reaped_status) == 3);
-	assert_int_equal(pd_proctable_reap_pid(pid), -1); /* no longer registered */
-
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		pause();
-		_exit(0);
-	}
-	pd_proc_watch_add(&w, pid, on_exit_cb);
-	assert_int_equal(pd_hook_wait_exit(pid, 100, &err), 1); /* still running */
-	assert_int_equal(pd_proctable_reap_pid(pid), 0);
-	kill(pid, SIGKILL);
-	assert_int_equal(pd_hook_wait_exit(pid, 5000, &err), 0);
-	assert_int_equal(pd_proctable_reap_pid(pid), 1);
-	assert_true(WIFSIGNALED(reaped_status) && WTERMSIG(reaped_status) == SIGKILL);
-}
-
-static void test_run_agent(void **state)
-{
-	struct pd_container_config cfg;
-	struct pd_error err = {0};
-	char mark[PATH_MAX + 16], script[2 * PATH_MAX];
-	cfg_init(&cfg);
-	cfg.rootfs = "/run/c1/rootfs";
-	snprintf(mark, sizeof(mark), "%s/second-ran", dir);
-	snprintf(script, sizeof(script), "#!/bin/sh\ntouch '%s'\n", mark);
-	one_hook(&cfg, PD_HOOK_POSTSTART, "#!/bin/sh\nexit 1\n", 5);
-	one_hook(&cfg, PD_HOOK_POSTSTART, script, 5);
-	/* poststart: a failure is a warning, the next hook runs. */
-	assert_int_equal(pd_hooks_run_agent(&cfg, PD_HOOK_POSTSTART, "running", 1, &err), 0);
-	assert_int_equal(access(mark, F_OK), 0);
-	one_hook(&cfg, PD_HOOK_PRESTART, "#!/bin/sh\nkill -9 $$\n", 5);
-	assert_int_equal(pd_hooks_run_agent(&cfg, PD_HOOK_PRESTART, "creating", 1, &err), -1);
-	assert_int_equal(err.code, PD_FAILED_PRECONDITION);
-	assert_non_null(strstr(err.msg, "prestart hook 0 ("));
-	assert_non_null(strstr(err.msg, "killed by signal 9"));
-	one_hook(&cfg, PD_HOOK_CREATE_RUNTIME, "#!/bin/sh\nexec sleep 20\n", 1);
-	assert_int_equal(pd_hooks_run_agent(&cfg, PD_HOOK_CREATE_RUNTIME, "creating", 1, &err), -1);
-	assert_int_equal(err.code, PD_DEADLINE_EXCEEDED);
-	/* Everything was reaped through the table: no child is left. */
-	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-	assert_int_equal(errno, ECHILD);
 	pd_arena_free(&cfg.arena);
 }
 
@@ -747,8 +687,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_convert),   cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_guest_dir), cmocka_unit_test(test_state),
-	    cmocka_unit_test(test_run_local), cmocka_unit_test(test_reap_pid),
-	    cmocka_unit_test(test_run_agent), cmocka_unit_test(test_seq),
+	    cmocka_unit_test(test_run_local), cmocka_unit_test(test_seq),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
