@@ -11,7 +11,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent/child_fds.h"
@@ -136,16 +135,6 @@ static pid_t clone_child(const struct pd_spawn_request *req, bool *into, struct 
 	if (pid < 0)
 		return pd_error_errno(err, saved, "clone");
 	return pid;
-}
-
-int pd_spawn_bound_ms(int64_t deadline_ns, int ms)
-{
-	if (!deadline_ns)
-		return ms;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t left = (deadline_ns - ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec)) / 1000000;
-	return left < 1 ? 1 : left < ms ? (int)left : ms;
 }
 
 void pd_spawn_init(struct pd_spawn *s)

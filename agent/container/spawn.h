@@ -113,9 +113,6 @@ void pd_spawn_abort(struct pd_spawn *s, const struct pd_error *why);
  * hooks running are killed, fds closed; done is not called. The pid stays the owner's. */
 void pd_spawn_release(struct pd_spawn *s);
 
-/* ms, shortened to what is left before deadline_ns (0 = none), at least 1. */
-int pd_spawn_bound_ms(int64_t deadline_ns, int ms);
-
 /* spawn.c → spawn_events.c: the child exists, arm the set-up. */
 void pd_spawn_events_begin(struct pd_spawn *s, const struct pd_spawn_request *req);
 

@@ -25,7 +25,9 @@ struct pd_sync_msg {
 };
 
 int pd_sync_send(int fd, const struct pd_sync_msg *msg, struct pd_error *err);
-/* Wait up to timeout_ms (-1 forever). EOF gives 0 with kind PD_SYNC_EOF and err cleared. */
+/* Child: wait up to timeout_ms (-1 forever); the child is a process of its own and may
+ * wait. EOF gives 0 with kind PD_SYNC_EOF and err cleared. The agent never waits: it reads
+ * with pd_sync_try_recv when the loop says the socket is readable. */
 int pd_sync_recv(int fd, int timeout_ms, struct pd_sync_msg *msg, struct pd_error *err);
 /* The set-up step a child is in, for the message of a wait that times out. The child writes
  * it into a page it shares with the agent (mapped before the clone) rather than sending it:
