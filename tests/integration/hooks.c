@@ -911,6 +911,35 @@ out:
 	return rc;
 }
 
+/* A startContainer hook that never ends under a StartContainer sent with a 3 s timeout:
+ * DEADLINE_EXCEEDED naming the step, the agent serves at once, the init is killed (its
+ * WaitProcess answers 137) and the container can be removed. */
+static int case_start_past_call_deadline(struct it *t)
+{
+	const char *cid = "hooks-start-deadline";
+	struct hook_spec hs;
+	Grpc__StartContainerRequest req = GRPC__START_CONTAINER_REQUEST__INIT;
+	char fifo[PATH_MAX + 16], inside[PATH_MAX + 16];
+	int rc = -1, st = -1;
+	hs_init(&hs, t, cid);
+	snprintf(fifo, sizeof(fifo), "%s.release", hs.start_host);
+	snprintf(inside, sizeof(inside), "%s.release", hs.start_log);
+	hs_add(&hs, K_START_CONTAINER, "/bin/pdtest", 120, "hook", hs.start_log, "startContainer",
+	       "block", inside, NULL);
+	TRY(make_fifo(t, fifo));
+	TRY(it_create(t, cid, &hs.s));
+	req.container_id = (char *)cid;
+	TRY(it_call_past_deadline(t, "StartContainer", &req.base,
+				  "stuck at: startContainer hooks"));
+	TRY(it_wait(t, cid, cid, &st));
+	EXPECT(st == 128 + 9, "the init after a start past its deadline: status %d, want 137", st);
+	rc = 0;
+out:
+	unlink(fifo);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
 /* The connection of a CreateContainer goes while its prestart hook runs: the hook and the
  * container child are killed and reaped, nothing is left, and the id is free again. */
 static int case_conn_closed_mid_hook(struct it *t)
@@ -976,6 +1005,7 @@ static const struct it_case cases[] = {
     {"blocked_create_container_hook_others_served", case_blocked_create_container},
     {"blocked_start_container_hook_others_served", case_blocked_start_container},
     {"hook_past_call_deadline_named", case_hook_past_call_deadline},
+    {"start_past_call_deadline_kills_the_init", case_start_past_call_deadline},
     {"connection_closed_mid_hook_leaves_nothing", case_conn_closed_mid_hook},
     {NULL, NULL},
 };
