@@ -1,6 +1,5 @@
 #include "proctable.h"
 
-#include <errno.h>
 #include <sys/wait.h>
 
 #include "log.h"
@@ -55,23 +54,6 @@ int pd_proctable_reap(void)
 		w->on_exit(w, status);
 	}
 	return reaped;
-}
-
-int pd_proctable_reap_pid(pid_t pid)
-{
-	struct pd_proc_watch *w = find(pid);
-	if (!w)
-		return -1;
-	int status;
-	pid_t r;
-	do
-		r = waitpid(pid, &status, WNOHANG | __WALL);
-	while (r < 0 && errno == EINTR);
-	if (r != pid)
-		return 0;
-	pd_list_del(&w->node);
-	w->on_exit(w, status);
-	return 1;
 }
 
 int pd_exit_code(int wait_status)

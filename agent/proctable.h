@@ -29,12 +29,6 @@ void pd_proc_watch_cancel(struct pd_proc_watch *w);
 /* Reap everything that has exited; called on SIGCHLD. Returns the number reaped. */
 int pd_proctable_reap(void);
 
-/* Reap one registered child if it has exited, and deliver its status to its watcher
- * (1), or leave it (0; -1: pid not registered). For the few places that wait for a child
- * with the loop stopped (OCI hooks, docs/hooks.md): the status still comes from here, and
- * the other children stay for pd_proctable_reap. */
-int pd_proctable_reap_pid(pid_t pid);
-
 /* Exit code as the Kata API reports it: the status, or 128 + signal. */
 int pd_exit_code(int wait_status);
 

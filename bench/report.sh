@@ -82,6 +82,11 @@ start_go=$(med '^startup_go-r' median_us)
 start_pd_min=$(med '^startup_pidone-r' min_us)
 start_go_min=$(med '^startup_go-r' min_us)
 
+hook_max=$(med '^check_during_hook-r' max_us)
+hook_p99=$(med '^check_during_hook-r' p99_us)
+idle_max=$(med '^check_idle-r' max_us)
+idle_p99=$(med '^check_idle-r' p99_us)
+
 rs=$(val readstdout mb_s)
 raw=$(val rawcopy mb_s)
 
@@ -176,6 +181,10 @@ row "server start on the host: exec → first answered Check, median (min) ms" \
 	"$(fmt "$start_pd" 1000 2) ($(fmt "$start_pd_min" 1000 2))" \
 	"Go ttrpc $(fmt "$start_go" 1000 2) ($(fmt "$start_go_min" 1000 2))" \
 	"$(ratio "$start_pd" "$start_go")" "" ""
+row "slowest Health.Check while a prestart hook blocks, ms (p99 µs)" \
+	"$(fmt "$hook_max" 1000 2) ($(fmt "$hook_p99" 1 0))" \
+	"pidone idle $(fmt "$idle_max" 1000 2) ($(fmt "$idle_p99" 1 0))" \
+	"$(ratio "$hook_max" "$idle_max")" "no wait for the hook" ""
 row "container stdout via ReadStdout, MB/s" "$(fmt "$rs" 1 0)" \
 	"raw pipe→socket copy $(fmt "$raw" 1 0)" "$(ratio "$rs" "$raw")" "" ""
 row "static binary, MiB" "$(mib "$sz")" \

@@ -9,6 +9,8 @@
 #   ttRPC    Health.Check round trip and calls/s, pidone vs a Go server on Debian's
 #            containerd/ttrpc (bench/go-ttrpc, bench/ttrpc_load.c)
 #   streams  ReadStdout MB/s vs a raw pipe -> socket copy (bench/streams.c)
+#   hooks    the slowest Health.Check while a container's prestart hook blocks, vs idle
+#            (bench/slowhook.c): the loop never waits for a hook
 #   size     binaries, initrds, RSS on the host and in the guest
 #   boot     QEMU start -> first answered Check vs a busybox /init that powers off (boot.sh)
 #
@@ -21,7 +23,9 @@
 # round, 20000), PD_BENCH_TPUT_S (seconds per calls/s run, 3), PD_BENCH_STREAM_MB (256),
 # PD_BENCH_BOOTS (boots per variant on the pidone kernel, 5; 0 = no boot part),
 # PD_BENCH_STOCK_BOOTS (on Debian's kernel, 2), PD_BENCH_KEEP=1 (keep the work dir),
-# PD_BENCH_NO_DOC=1 (do not touch docs/PERFORMANCE.md); QEMU: see qemu-tests/lib.sh.
+# PD_BENCH_NO_DOC=1 (do not touch docs/PERFORMANCE.md), PD_BENCH_HOOK_CHECKS (Checks
+# during the hook, 2000), PD_BENCH_ONLY=slowhook (only that part: it needs no peer, so it
+# runs where scripts/deps.sh --bench has not installed them); QEMU: see qemu-tests/lib.sh.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +40,7 @@ RUNS=${PD_BENCH_RUNS:-30}
 CALLS=${PD_BENCH_CALLS:-20000}
 TPUT_S=${PD_BENCH_TPUT_S:-3}
 STREAM_BYTES=$((${PD_BENCH_STREAM_MB:-256} * 1048576))
+HOOK_CHECKS=${PD_BENCH_HOOK_CHECKS:-2000}
 export PD_BENCH_BOOTS=${PD_BENCH_BOOTS:-5}
 NCPU=$(nproc)
 SANDBOX=pidone-bench
@@ -126,7 +131,7 @@ machine() {
 check_tools() {
 	local f
 	for f in "$B/pidone" "$B/pidonectl" "$B/pdtest" "$BT/timeit" "$BT/spawn" "$BT/ttrpc_load" \
-		"$BT/streams" "$BT/bootwatch"; do
+		"$BT/streams" "$BT/bootwatch" "$BT/slowhook"; do
 		[ -x "$f" ] || die "missing $f (make bench builds it)"
 	done
 	for f in crun runc go busybox taskset; do
@@ -154,7 +159,7 @@ make_rootfs() {
 	for cmd in true false sleep spew echo cat; do
 		ln -s pdtest "$dir/bin/$cmd"
 	done
-	cp "$(command -v busybox)" "$dir/bin/busybox"
+	[ "${PD_BENCH_ONLY:-}" = slowhook ] || cp "$(command -v busybox)" "$dir/bin/busybox"
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
 }
 
@@ -321,6 +326,38 @@ bench_streams() {
 	record "$BT/streams" "unix://$WORK/agent.sock" "$WORK/rootfs" "$SANDBOX" "$STREAM_BYTES" 3
 }
 
+# Three rounds: HOOK_CHECKS sequential Checks idle, then as many while a CreateContainer's
+# prestart hook blocks (released once they are done).
+bench_slow_hook() {
+	local r
+	mkdir -p "$WORK/hooks"
+	log "hooks: the slowest of $HOOK_CHECKS Checks while a prestart hook blocks, 3 rounds"
+	for r in 1 2 3; do
+		SUFFIX=-r$r
+		record "$BT/slowhook" "unix://$WORK/agent.sock" "$WORK/rootfs" "$agent_pid" \
+			"$SANDBOX" "$WORK/hooks" "$HOOK_CHECKS"
+	done
+	SUFFIX=
+}
+
+# PD_BENCH_ONLY=slowhook: that part alone, against pidone alone (no peer needed).
+only_slow_hook() {
+	local f
+	for f in "$B/pidone" "$B/pidonectl" "$B/pdtest" "$BT/slowhook"; do
+		[ -x "$f" ] || die "missing $f (make build/pidone build/pidonectl build/pdtest" \
+			"build/bench/slowhook)"
+	done
+	mount -t tmpfs -o mode=755 tmpfs /run || die "cannot mount a tmpfs on /run"
+	make_rootfs
+	"$B/pidone" --server-addr "unix://$WORK/agent.sock" >"$WORK/agent.log" 2>&1 &
+	agent_pid=$!
+	"$B/pidonectl" --addr "unix://$WORK/agent.sock" --wait 10 check >/dev/null ||
+		die "pidone does not answer; log: $(tail -3 "$WORK/agent.log")"
+	bench_slow_hook
+	awk '$2 ~ /^check_/ { n = $2; for (i = 3; i <= NF; i++) if ($i ~ /^(median|p99|max)_us=/)
+		n = n " " $i; print n }' "$RES"
+}
+
 bench_startup() {
 	local r
 	log "startup: spawn -> first answered Check, 3 rounds x 10 each"
@@ -349,6 +386,10 @@ bench_sizes() {
 
 main() {
 	local t_start=$SECONDS
+	if [ "${PD_BENCH_ONLY:-}" = slowhook ]; then
+		only_slow_hook
+		return
+	fi
 	check_tools
 	machine
 	setup_namespace
@@ -359,6 +400,7 @@ main() {
 	bench_ttrpc
 	bench_containers
 	bench_streams
+	bench_slow_hook
 	result rss_final_pidone "rss_kb=$(kb_of "$agent_pid" VmRSS)"
 	stop_pid "$agent_pid"
 	stop_pid "$go_pid"

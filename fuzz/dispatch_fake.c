@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -32,7 +35,9 @@
 #include <unistd.h>
 
 #include "agent/cgroup/cgroup.h"
+#include "agent/container/hooks.h"
 #include "agent/container/spawn.h"
+#include "agent/container/sync.h"
 #include "agent/device/devwait.h"
 #include "agent/guest/guest.h"
 #include "agent/list.h"
@@ -45,8 +50,11 @@ enum { P_FREE, P_ALIVE, P_EXITED, P_REAPED };
 struct fake_proc {
 	int state;
 	int status; /* wait status once exited */
-	bool held;  /* a container process spawned and not started yet */
 	int fd[3];  /* its stdin, stdout, stderr (the child's ends), -1 = none; closed at exit */
+	/* A container process: the child's end of its sync socket until it "execs" (START) or
+	 * exits, a watch in the agent's loop, so that it answers as the real child does. */
+	struct pd_watch sync;
+	struct pd_loop *loop;
 };
 
 static struct fake_proc procs[MAX_PROCS];
@@ -72,8 +80,19 @@ static pid_t proc_new(int state, int status)
 {
 	if (n_procs >= MAX_PROCS)
 		return -1;
-	procs[n_procs] = (struct fake_proc){.state = state, .status = status, .fd = {-1, -1, -1}};
+	procs[n_procs] = (struct fake_proc){.state = state, .status = status, .fd = {-1, -1, -1},
+					    .sync.fd = -1};
 	return FAKE_PID_BASE + (pid_t)n_procs++;
+}
+
+/* The fake child's end of its sync socket closes (its exec, or its end). */
+static void sync_close(struct fake_proc *p)
+{
+	if (p->sync.fd < 0)
+		return;
+	pd_loop_del(p->loop, &p->sync);
+	close(p->sync.fd);
+	p->sync.fd = -1;
 }
 
 /* A live process ends: its stdio closes (the agent reads EOF), its status waits for a reap. */
@@ -83,6 +102,7 @@ static void proc_exit(struct fake_proc *p, int status)
 		return;
 	p->state = P_EXITED;
 	p->status = status;
+	sync_close(p);
 	for (int i = 0; i < 3; i++) {
 		if (p->fd[i] >= 0)
 			close(p->fd[i]);
@@ -410,52 +430,89 @@ int __wrap_open(const char *path, int flags, ...)
 
 /* ---- the engine: container processes ------------------------------------------------------ */
 
-int __wrap_pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out,
-		    struct pd_error *err)
+/* The fake child's words on its sync socket (an error: its message), as the real one's. */
+static void child_says(struct fake_proc *p, uint32_t kind, const char *text)
 {
-	out->pid = -1;
-	out->sync_fd = -1;
-	if (spawn_fails)
-		return pd_error_set(err, PD_INTERNAL, EIO, "fuzz: the container child failed");
+	struct pd_sync_msg m;
+	memset(&m, 0, sizeof(m));
+	m.kind = kind;
+	if (text) {
+		m.code = PD_INTERNAL;
+		m.errnum = EIO;
+		snprintf(m.msg, sizeof(m.msg), "%s", text);
+	}
+	if (send(p->sync.fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* the agent's end is gone: it hears nothing more anyway */
+	}
+}
+
+/* What the agent says to the fake child: RESUME after its hooks (then READY), START (then
+ * the exec: the socket closes, the process runs on), or nothing more (its end closed: a
+ * child that was never started exits). */
+static void child_on_sync(struct pd_loop *loop, struct pd_watch *w, uint32_t events)
+{
+	struct fake_proc *p = (struct fake_proc *)((char *)w - offsetof(struct fake_proc, sync));
+	struct pd_sync_msg m;
+	ssize_t n = recv(w->fd, &m, sizeof(m), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n != (ssize_t)sizeof(m)) {
+		proc_exit(p, 1 << 8);
+		return;
+	}
+	if (m.kind == PD_SYNC_RESUME)
+		child_says(p, PD_SYNC_READY, NULL);
+	else if (m.kind == PD_SYNC_START)
+		sync_close(p);
+}
+
+static bool stops_for_hooks(const struct pd_spawn_request *req)
+{
+	const struct pd_hooks *h = req->init && req->cfg ? req->cfg->hooks : NULL;
+	return h && (h->n[PD_HOOK_PRESTART] || h->n[PD_HOOK_CREATE_RUNTIME] ||
+		     h->n[PD_HOOK_CREATE_CONTAINER] || h->n[PD_HOOK_START_CONTAINER]);
+}
+
+/* No clone: a fake process whose sync socket speaks the child's side of the protocol, and
+ * the real state machine (spawn_events.c) on the agent's side. */
+int __wrap_pd_spawn_begin(struct pd_spawn *s, struct pd_loop *loop,
+			  const struct pd_spawn_request *req, struct pd_error *err)
+{
+	int sv[2];
 	pid_t pid = proc_new(P_ALIVE, 0);
 	if (pid < 0)
 		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, EAGAIN, "fuzz: too many processes");
 	struct fake_proc *p = &procs[pid - FAKE_PID_BASE];
-	p->held = true;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		p->state = P_REAPED;
+		return pd_error_errno(err, errno, "fuzz: socketpair");
+	}
 	/* Its stdio, as the child would hold it; non-blocking, so that the harness never waits. */
 	for (int i = 0; i < 3; i++)
 		if (req->stdio[i] >= 0 &&
 		    (p->fd[i] = fcntl(req->stdio[i], F_DUPFD_CLOEXEC, 3)) >= 0)
 			fcntl(p->fd[i], F_SETFL, O_NONBLOCK);
-	/* The child stops for the agent's hooks (prestart, createRuntime) as the real one does. */
-	if (req->run_hooks && req->run_hooks(req->hooks_data, pid, err) < 0) {
-		proc_exit(p, SIGKILL); /* killed; the table reaps it */
+	p->loop = loop;
+	p->sync.fd = sv[1];
+	p->sync.fn = child_on_sync;
+	if (pd_loop_add(loop, &p->sync, EPOLLIN, err) < 0) {
+		close(sv[0]);
+		proc_exit(p, 1 << 8);
+		p->state = P_REAPED;
 		return -1;
 	}
-	out->pid = pid;
-	return 0;
-}
-
-int __wrap_pd_spawn_start(struct pd_spawned *s, int timeout_ms, struct pd_error *err)
-{
-	struct fake_proc *p = proc_of(s->pid);
-	if (!p || !p->held)
-		return pd_error_set(err, PD_FAILED_PRECONDITION, 0, "fuzz: not a held child");
-	p->held = false;
-	if (p->state != P_ALIVE)
-		return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
-				    "fuzz: the container process exited before it was started");
-	return 0;
-}
-
-void __wrap_pd_spawn_abandon(struct pd_spawned *s)
-{
-	struct fake_proc *p = proc_of(s->pid);
-	if (p && p->held) { /* its sync socket closes: it exits */
-		p->held = false;
-		proc_exit(p, 1 << 8);
+	if (spawn_fails) {
+		child_says(p, PD_SYNC_ERROR, "fuzz: the container child failed");
+		proc_exit(p, 127 << 8);
+	} else {
+		child_says(p, stops_for_hooks(req) ? PD_SYNC_HOOKS : PD_SYNC_READY, NULL);
 	}
-	s->sync_fd = -1;
+	s->loop = loop;
+	s->pid = pid;
+	s->sync.fd = sv[0];
+	s->steps = pd_sync_steps_map("fuzz: a fake child");
+	pd_spawn_events_begin(s, req);
+	return 0;
 }
 
 /* Hooks: "run" at once, exit 0 (or 1 when the input says hooks fail). */

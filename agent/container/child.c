@@ -213,6 +213,7 @@ void pd_child_main(struct pd_spawn_request *req, int sync_fd)
 	if (req->init && pd_child_hooks_start(cfg, &err) < 0)
 		fail(sync_fd, &err);
 	bool late_seccomp = cfg && cfg->seccomp && req->proc->no_new_privileges;
+	pd_sync_step("exec of %s", req->proc->args[0]);
 	pd_process_exec(req->proc, late_seccomp ? cfg->seccomp : NULL, &err);
 	fail(sync_fd, &err);
 }

@@ -51,5 +51,6 @@ int pd_child_hooks_start(const struct pd_container_config *cfg, struct pd_error 
 {
 	if (!has(cfg->hooks, PD_HOOK_START_CONTAINER))
 		return 0;
+	pd_sync_step("startContainer hooks");
 	return run(cfg, PD_HOOK_START_CONTAINER, "created", err);
 }

@@ -316,10 +316,10 @@ int pd_hooks_run_local(const struct pd_hooks *hooks, int kind, const char *state
 	return rc;
 }
 
-int pd_hooks_budget_ms(const struct pd_hooks *hooks, int kind)
+int64_t pd_hooks_budget_ms(const struct pd_hooks *hooks, int kind)
 {
-	int ms = 0;
+	int64_t ms = 0;
 	for (size_t i = 0; hooks && i < hooks->n[kind]; i++)
-		ms += hooks->list[kind][i].timeout_s * 1000 + 1000; /* + fork/exec/kill slack */
+		ms += (int64_t)hooks->list[kind][i].timeout_s * 1000 + 1000; /* + fork/exec/kill slack */
 	return ms;
 }

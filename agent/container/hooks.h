@@ -5,7 +5,8 @@
  * Where each kind runs (docs/hooks.md):
  *   prestart, createRuntime   the agent's namespaces, after the container's namespaces exist
  *                             and before its rootfs is set up (pivot_root): the agent runs
- *                             them while the container child waits on its sync socket
+ *                             them from its loop while the container child waits on its
+ *                             sync socket
  *   createContainer           the container's mount namespace, before pivot_root (the child
  *                             runs them; the path is resolved in the agent's tree)
  *   startContainer            inside the container, after StartContainer, right before the
@@ -20,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "agent/arena.h"
@@ -40,11 +42,12 @@ enum pd_hook_kind {
 #define PD_HOOK_MAX_ARGS	256
 #define PD_HOOK_MAX_ENV		256
 #define PD_HOOK_MAX_ANNOTATIONS 1024
-/* Timeouts, in seconds. The agent waits for a hook with its loop stopped (docs/hooks.md),
- * so a hook without a timeout gets PD_HOOK_DEFAULT_TIMEOUT and no hook gets more than
- * PD_HOOK_MAX_TIMEOUT (a larger value is lowered to it, with a log line). */
+/* Timeouts, in seconds. Every hook's wait is an event of the loop or of the container
+ * child (docs/hooks.md): the timeout is the spec's own. A hook without one gets
+ * PD_HOOK_DEFAULT_TIMEOUT; PD_HOOK_MAX_TIMEOUT (a day) is only the largest value the spec
+ * may give (INVALID_ARGUMENT above it), so that every budget in ms stays representable. */
 #define PD_HOOK_DEFAULT_TIMEOUT 10
-#define PD_HOOK_MAX_TIMEOUT	60
+#define PD_HOOK_MAX_TIMEOUT	86400
 
 struct pd_hook {
 	char *path;  /* absolute */
@@ -109,8 +112,9 @@ __attribute__((noreturn)) void pd_hook_exec(const struct pd_hook *h, int state_f
 pid_t pd_hook_fork(int kind, size_t i, const struct pd_hook *h, int state_fd, struct pd_error *err);
 
 /* Wait up to timeout_ms for child `pid` to exit WITHOUT reaping it (pidfd, or waitid
- * WNOWAIT): 0 when it has exited, 1 on timeout, -1 on error. The caller reaps: the
- * container child with waitpid, the agent through its process table. */
+ * WNOWAIT): 0 when it has exited, 1 on timeout, -1 on error. For the container child, which
+ * may wait (its createContainer and startContainer hooks); it then reaps with waitpid. The
+ * agent never waits: its hooks run from the loop (hooks_seq.h). */
 int pd_hook_wait_exit(pid_t pid, int timeout_ms, struct pd_error *err);
 
 /* A hook over its timeout: SIGKILL to it and its process group (it leads a session of its
@@ -126,7 +130,8 @@ int pd_hook_failed(int kind, size_t i, const struct pd_hook *h, bool timed_out, 
 int pd_hooks_run_local(const struct pd_hooks *hooks, int kind, const char *state, size_t len,
 		       struct pd_error *err);
 
-/* Worst-case time the hooks of `kind` may take, in ms (for the sync socket's timeouts). */
-int pd_hooks_budget_ms(const struct pd_hooks *hooks, int kind);
+/* Worst-case time the hooks of `kind` may take, in ms: the child's createContainer and
+ * startContainer hooks lengthen the agent's wait for its next message by this much. */
+int64_t pd_hooks_budget_ms(const struct pd_hooks *hooks, int kind);
 
 #endif

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <stdint.h>
@@ -12,16 +11,12 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent/child_fds.h"
 #include "agent/container/child.h"
-#include "agent/container/hooks.h"
 #include "agent/container/sync.h"
 #include "agent/container/userns.h"
-#include "agent/log.h"
 
 static unsigned long new_ns_flags(const struct pd_spawn_request *req)
 {
@@ -142,81 +137,15 @@ static pid_t clone_child(const struct pd_spawn_request *req, bool *into, struct 
 	return pid;
 }
 
-/* The pid was never published: kill it and reap it here, so that a child that died by
- * itself says what of. But not at any cost: a process that cannot die yet (frozen by a
- * cgroup v1 freezer, in uninterruptible sleep on a stuck file system) would hold the
- * agent's one loop for good, so after KILL_WAIT_MS it is left to the loop, which reaps every
- * child, known or not. Returns its wait status, 0 if it was left. */
-#define KILL_WAIT_MS 2000
-static int kill_unpublished(pid_t pid)
+void pd_spawn_init(struct pd_spawn *s)
 {
-	int st = 0;
-	struct pd_error err;
-	kill(pid, SIGKILL);
-	if (pd_hook_wait_exit(pid, KILL_WAIT_MS, &err) == 1) {
-		pd_warn("container process did not die within 2 s of SIGKILL; reaped later",
-			"pid=%d", (int)pid);
-		return 0;
-	}
-	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
-		;
-	return st;
+	memset(s, 0, sizeof(*s));
+	s->sync.fd = s->timer.fd = -1;
+	pd_hook_seq_init(&s->hooks);
 }
 
-/* The child went away before READY without a word: say what it died of (a seccomp filter
- * of a spec without no_new_privs is on during the set-up, and may kill it). */
-static int died_in_setup(int st, struct pd_error *err)
-{
-	if (WIFSIGNALED(st))
-		return pd_error_set(err, PD_INTERNAL, 0,
-				    "the container process died during set-up: signal %d (%s)",
-				    WTERMSIG(st), strsignal(WTERMSIG(st)));
-	return pd_error_set(err, PD_INTERNAL, 0,
-			    "the container process exited during set-up with status %d",
-			    WIFEXITED(st) ? WEXITSTATUS(st) : st);
-}
-
-/* The child stopped before its rootfs for the runtime's hooks: run them, let it go on, and
- * wait for READY (its createContainer hooks run meanwhile). */
-static int hooks_then_ready(const struct pd_spawn_request *req, pid_t pid, int fd,
-			    struct pd_sync_msg *msg, const char *steps, struct pd_error *err)
-{
-	if (!req->run_hooks)
-		return pd_error_set(err, PD_INTERNAL, 0, "unexpected hooks request from the child");
-	if (req->run_hooks(req->hooks_data, pid, err) < 0)
-		return -1;
-	struct pd_sync_msg resume = {.kind = PD_SYNC_RESUME, .code = (int32_t)pid};
-	if (pd_sync_send(fd, &resume, err) < 0)
-		return -1;
-	return pd_sync_recv_step(fd, pd_spawn_bound_ms(req->deadline_ns,
-						       req->timeout_ms + req->hooks_ms),
-				 msg, steps, err);
-}
-
-int pd_spawn_bound_ms(int64_t deadline_ns, int ms)
-{
-	if (!deadline_ns)
-		return ms;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t left = (deadline_ns - ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec)) / 1000000;
-	return left < 1 ? 1 : left < ms ? (int)left : ms;
-}
-
-/* After the clone: the id maps, then the messages up to READY (the runtime hooks between). */
-static int wait_ready(const struct pd_spawn_request *req, pid_t pid, int fd, const char *steps,
-		      struct pd_sync_msg *msg, struct pd_error *err)
-{
-	if (pd_userns_map_child(req, pid, fd, err) < 0)
-		return -1;
-	int rc = pd_sync_recv_step(fd, pd_spawn_bound_ms(req->deadline_ns, req->timeout_ms), msg,
-				   steps, err);
-	if (rc == 0 && msg->kind == PD_SYNC_HOOKS)
-		rc = hooks_then_ready(req, pid, fd, msg, steps, err);
-	return rc;
-}
-
-int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct pd_error *err)
+int pd_spawn_begin(struct pd_spawn *s, struct pd_loop *loop, const struct pd_spawn_request *req,
+		   struct pd_error *err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -229,44 +158,15 @@ int pd_spawn(const struct pd_spawn_request *req, struct pd_spawned *out, struct 
 		child_start(req, into, sv[1]); /* closes sv[0] with the agent's other fds */
 	pd_sync_step_page = NULL;
 	close(sv[1]);
-	struct pd_sync_msg msg = {.kind = PD_SYNC_EOF};
-	int rc = pid < 0 ? -1 : wait_ready(req, pid, sv[0], steps, &msg, err);
-	pd_sync_steps_unmap(steps);
-	if (rc < 0 || msg.kind != PD_SYNC_READY) {
-		bool eof = rc == 0 && msg.kind == PD_SYNC_EOF;
-		if (rc == 0 && msg.kind == PD_SYNC_ERROR)
-			pd_sync_to_error(&msg, err);
+	if (pid < 0) {
 		close(sv[0]);
-		if (pid < 0)
-			return -1;
-		int st = kill_unpublished(pid);
-		return eof ? died_in_setup(st, err) : -1;
+		pd_sync_steps_unmap(steps);
+		return -1;
 	}
-	out->pid = pid;
-	out->sync_fd = sv[0];
+	s->loop = loop;
+	s->pid = pid;
+	s->sync.fd = sv[0];
+	s->steps = steps;
+	pd_spawn_events_begin(s, req);
 	return 0;
-}
-
-int pd_spawn_start(struct pd_spawned *s, int timeout_ms, struct pd_error *err)
-{
-	struct pd_sync_msg msg = {.kind = PD_SYNC_START};
-
-	int rc = pd_sync_send(s->sync_fd, &msg, err);
-	if (rc == 0)
-		rc = pd_sync_recv_step(s->sync_fd, timeout_ms, &msg, "exec", err);
-	if (rc == 0 && msg.kind == PD_SYNC_ERROR)
-		rc = pd_sync_to_error(&msg, err);
-	else if (rc == 0 && msg.kind != PD_SYNC_EOF)
-		rc = pd_error_set(err, PD_INTERNAL, 0, "unexpected sync message %u", msg.kind);
-	/* rc == 0 here means EOF: the socket closed on exec, the container binary runs. */
-	close(s->sync_fd);
-	s->sync_fd = -1;
-	return rc;
-}
-
-void pd_spawn_abandon(struct pd_spawned *s)
-{
-	if (s->sync_fd >= 0)
-		close(s->sync_fd);
-	s->sync_fd = -1;
 }

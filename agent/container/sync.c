@@ -75,23 +75,36 @@ void pd_sync_steps_unmap(char *page)
 		munmap(page, PD_SYNC_STEP_MAX);
 }
 
-int pd_sync_recv_step(int fd, int timeout_ms, struct pd_sync_msg *msg, const char *steps,
-		      struct pd_error *err)
+int pd_sync_try_recv(int fd, struct pd_sync_msg *msg, struct pd_error *err)
 {
-	if (pd_sync_recv(fd, timeout_ms, msg, err) == 0)
+	memset(msg, 0, sizeof(*msg));
+	ssize_t n;
+	do
+		n = recv(fd, msg, sizeof(*msg), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
-	if (err->code == PD_DEADLINE_EXCEEDED) {
-		char step[PD_SYNC_STEP_MAX];
-		const char *from = steps ? steps : "(unknown)";
-		/* The child may be writing it right now: a bounded copy, then terminate. */
-		size_t n = strnlen(from, PD_SYNC_STEP_MAX - 1);
-		memcpy(step, from, n);
-		step[n] = '\0';
-		pd_error_set(err, PD_DEADLINE_EXCEEDED, ETIMEDOUT,
-			     "container set-up did not finish within %d ms, stuck at: %s",
-			     timeout_ms, step);
+	if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+		msg->kind = PD_SYNC_EOF;
+		return 1;
 	}
-	return -1;
+	if (n != (ssize_t)sizeof(*msg))
+		return pd_error_errno(err, n < 0 ? errno : EPROTO, "sync receive");
+	msg->msg[sizeof(msg->msg) - 1] = '\0';
+	return 1;
+}
+
+int pd_sync_stuck(struct pd_error *err, const char *what, long long ms, const char *steps)
+{
+	char step[PD_SYNC_STEP_MAX];
+	const char *from = steps && steps[0] ? steps : "(unknown)";
+	/* The child may be writing it right now: a bounded copy, then terminate. */
+	size_t n = strnlen(from, PD_SYNC_STEP_MAX - 1);
+	memcpy(step, from, n);
+	step[n] = '\0';
+	return pd_error_set(err, PD_DEADLINE_EXCEEDED, ETIMEDOUT,
+			    "container %s did not finish within %lld ms, stuck at: %s", what, ms,
+			    step);
 }
 
 int pd_sync_to_error(const struct pd_sync_msg *msg, struct pd_error *err)

@@ -25,7 +25,9 @@ struct pd_sync_msg {
 };
 
 int pd_sync_send(int fd, const struct pd_sync_msg *msg, struct pd_error *err);
-/* Wait up to timeout_ms (-1 forever). EOF gives 0 with kind PD_SYNC_EOF and err cleared. */
+/* Child: wait up to timeout_ms (-1 forever); the child is a process of its own and may
+ * wait. EOF gives 0 with kind PD_SYNC_EOF and err cleared. The agent never waits: it reads
+ * with pd_sync_try_recv when the loop says the socket is readable. */
 int pd_sync_recv(int fd, int timeout_ms, struct pd_sync_msg *msg, struct pd_error *err);
 /* The set-up step a child is in, for the message of a wait that times out. The child writes
  * it into a page it shares with the agent (mapped before the clone) rather than sending it:
@@ -37,9 +39,13 @@ void pd_sync_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Agent: a fresh shared page holding `first` (NULL if it cannot be mapped), and its end. */
 char *pd_sync_steps_map(const char *first);
 void pd_sync_steps_unmap(char *page);
-/* Agent: pd_sync_recv, whose DEADLINE_EXCEEDED names the step in `steps` (may be NULL). */
-int pd_sync_recv_step(int fd, int timeout_ms, struct pd_sync_msg *msg, const char *steps,
-		      struct pd_error *err);
+/* Agent, from the loop: one message if there is one, without waiting: 1 (msg; kind
+ * PD_SYNC_EOF once the child's end is closed), 0 when none has come yet, -1 (err). */
+int pd_sync_try_recv(int fd, struct pd_sync_msg *msg, struct pd_error *err);
+/* Agent: the DEADLINE_EXCEEDED of a wait that ran out, naming the step in `steps` (may be
+ * NULL): "container set-up did not finish within 2983 ms, stuck at: createContainer hooks"
+ * (what = "set-up"). Returns -1. */
+int pd_sync_stuck(struct pd_error *err, const char *what, long long ms, const char *steps);
 int pd_sync_to_error(const struct pd_sync_msg *msg, struct pd_error *err);
 void pd_sync_from_error(struct pd_sync_msg *msg, const struct pd_error *err);
 

@@ -2,6 +2,7 @@
 #include "rpc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,6 @@
 #include "agent/rpc/storages.h"
 #include "agent/sandbox/container.h"
 #include "agent/sandbox/hooks_async.h"
-#include "agent/sandbox/hooks_run.h"
 #include "agent/sandbox/storage.h"
 
 /* Kata's namespace rules: ipc and uts are the sandbox's, mnt is new per container, pid is
@@ -86,14 +86,38 @@ static int check_create(struct pd_call *call, const Grpc__CreateContainerRequest
 	if (pd_validate_container_id(req->container_id, err) < 0 ||
 	    pd_validate_exec_id(*exec_id, err) < 0)
 		return -1;
-	if (pd_sandbox_find(sb, req->container_id))
+	if (pd_sandbox_find_any(sb, req->container_id))
 		return pd_error_set(err, PD_ALREADY_EXISTS, 0, "container %s already exists",
 				    req->container_id);
-	if (sb->n_containers >= PD_MAX_CONTAINERS)
+	if (sb->n_containers + sb->n_creating >= PD_MAX_CONTAINERS)
 		return pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0, "too many containers");
 	if (!req->oci)
 		return pd_error_set(err, PD_INVALID_ARGUMENT, 0, "CreateContainer without an OCI spec");
 	return 0;
+}
+
+int pd_rpc_park_op(struct pd_call *call, struct pd_task *t)
+{
+	call->deadline_ns = 0;
+	pd_task_park_op(t, call);
+	return PD_RPC_PARKED;
+}
+
+void pd_rpc_answer_op(struct pd_list *calls, const struct pd_error *err, const char *context)
+{
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, calls)
+	{
+		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
+		pd_list_del(&call->owner_node);
+		if (!err) {
+			pd_call_reply(call, NULL);
+			continue;
+		}
+		struct pd_error e = *err;
+		pd_error_wrap(&e, "%s", context);
+		pd_call_fail(call, &e);
+	}
 }
 
 static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *msg,
@@ -138,38 +162,35 @@ static int rpc_create_container(struct pd_call *call, const ProtobufCMessage *ms
 		pd_arena_free(&cfg.arena);
 		return pd_error_wrap(err, "create container %s", req->container_id);
 	}
-	sb->call_deadline_ns = call->deadline_ns;
-	rc = pd_container_create(sb, exec_id, &cfg, cg, &ctr, err);
-	sb->call_deadline_ns = 0;
+	rc = pd_container_create(sb, exec_id, &cfg, cg, call->deadline_ns, &ctr, err);
 	if (rc < 0) {
 		pd_rpc_cgroups_create_failed(req->container_id);
 		pd_storage_release_list(sb, mps, n_mps);
 		return pd_error_wrap(err, "create container %s", req->container_id);
 	}
-	pd_rpc_cgroups_created(ctr);
-	ctr->storage_mounts = mps;
+	ctr->storage_mounts = mps; /* released with the container, also if its set-up fails */
 	ctr->n_storage_mounts = n_mps;
-	pd_info("container created", "cid=%s pid=%d", ctr->id, (int)ctr->init->pid);
-	pd_call_reply(call, NULL);
-	return 0;
+	return pd_rpc_park_op(call, ctr->init);
 }
 
-/* Answer the calls when the hooks of run r have ended (true: they are parked with it), or
- * now when there is no run (its hooks, if any, ran with the loop stopped). */
-static bool answer_after(struct pd_loop *loop, struct pd_hook_run *r, struct pd_list *calls)
+/* The container's init reported READY (it is created: in sb->containers, state.json
+ * written), or its set-up failed: then nothing of it may stay. */
+static void create_done(struct pd_container *ctr, struct pd_list *calls, const struct pd_error *err)
 {
-	if (r) {
-		pd_hook_run_launch(r, loop, calls);
-		return true;
+	struct pd_agent *agent = pd_container_of(ctr->sb, struct pd_agent, sandbox);
+	if (!err) {
+		pd_rpc_cgroups_created(ctr);
+		pd_info("container created", "cid=%s pid=%d", ctr->id, (int)ctr->init->pid);
+		pd_rpc_answer_op(calls, NULL, NULL);
+		return;
 	}
-	struct pd_list *pos, *tmp;
-	pd_list_for_each_safe(pos, tmp, calls)
-	{
-		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
-		pd_list_del(&call->owner_node);
-		pd_call_reply(call, NULL);
-	}
-	return false;
+	char cid[PD_ID_MAX + 1], what[PD_ID_MAX + 32];
+	snprintf(cid, sizeof(cid), "%s", ctr->id);
+	snprintf(what, sizeof(what), "create container %s", cid);
+	pd_rpc_answer_op(calls, err, what);
+	pd_container_destroy(ctr);
+	pd_rpc_cgroups_create_failed(cid);
+	pd_rpc_sandbox_settled(agent, NULL);
 }
 
 static int rpc_start_container(struct pd_call *call, const ProtobufCMessage *msg,
@@ -177,38 +198,49 @@ static int rpc_start_container(struct pd_call *call, const ProtobufCMessage *msg
 {
 	const Grpc__StartContainerRequest *req = (const void *)msg;
 	struct pd_container *ctr = pd_rpc_find_container(call, req->container_id, err);
-	if (!ctr)
+	if (!ctr || pd_container_start(ctr, call->deadline_ns, err) < 0)
 		return -1;
-	ctr->sb->call_deadline_ns = call->deadline_ns;
-	int rc = pd_container_start(ctr, err);
-	ctr->sb->call_deadline_ns = 0;
-	if (rc < 0)
-		return -1;
-	pd_info("container started", "cid=%s pid=%d", ctr->id, (int)ctr->init->pid);
-	/* The poststart hooks run before the answer (runtime-spec). */
+	return pd_rpc_park_op(call, ctr->init);
+}
+
+/* The init exec'd (the container runs: its poststart hooks before the answer,
+ * runtime-spec), or its start failed (the init is gone or going: the container stops). */
+static void start_done(struct pd_container *ctr, struct pd_list *calls, const struct pd_error *err)
+{
+	if (err) {
+		char what[PD_ID_MAX + 32];
+		snprintf(what, sizeof(what), "start container %s", ctr->id);
+		pd_rpc_answer_op(calls, err, what);
+		return;
+	}
 	pid_t pid = ctr->init->pid;
+	pd_info("container started", "cid=%s pid=%d", ctr->id, (int)pid);
 	struct pd_hook_run *r = pd_hook_run_prepare(&ctr->cfg, PD_HOOK_POSTSTART, "running", pid);
-	if (!r)
-		pd_hooks_run_agent(&ctr->cfg, PD_HOOK_POSTSTART, "running", pid, err);
-	struct pd_list calls;
-	pd_list_init(&calls);
-	pd_list_add_tail(&calls, &call->owner_node);
-	return answer_after(ctr->sb->loop, r, &calls) ? PD_RPC_PARKED : 0;
+	pd_hook_run_launch(r, ctr->sb->loop, calls);
+}
+
+void pd_rpc_op_done(struct pd_task *t, int op, struct pd_list *calls, const struct pd_error *err)
+{
+	if (op == PD_TASK_OP_CREATE)
+		create_done(t->ctr, calls, err);
+	else if (op == PD_TASK_OP_START)
+		start_done(t->ctr, calls, err);
+	else
+		pd_rpc_exec_done(t, calls, err);
 }
 
 /* The end of a removal: tear down first, answer after (a host that hears "removed" finds
- * nothing left), the poststop hooks in between. True when the calls wait for the hooks. */
-static bool remove_now(struct pd_container *ctr, struct pd_list *calls)
+ * nothing left), the poststop hooks in between. */
+static void remove_now(struct pd_container *ctr, struct pd_list *calls)
 {
 	pid_t pid = ctr->init->pid;
 	struct pd_hook_run *r = pd_hook_run_prepare(&ctr->cfg, PD_HOOK_POSTSTOP, "stopped", pid);
-	ctr->poststop_taken = r != NULL;
 	pd_info("container removed", "cid=%s", ctr->id);
 	pd_rpc_cgroups_removed(ctr);
 	ctr->cgroup = NULL;
 	struct pd_loop *loop = ctr->sb->loop;
-	pd_container_destroy(ctr); /* runs the poststop hooks itself when r is NULL */
-	return answer_after(loop, r, calls);
+	pd_container_destroy(ctr);
+	pd_hook_run_launch(r, loop, calls);
 }
 
 static void remover_cancel(struct pd_call *call)
@@ -230,7 +262,8 @@ static int rpc_remove_container(struct pd_call *call, const ProtobufCMessage *ms
 		struct pd_list calls;
 		pd_list_init(&calls);
 		pd_list_add_tail(&calls, &call->owner_node);
-		return remove_now(ctr, &calls) ? PD_RPC_PARKED : 0;
+		remove_now(ctr, &calls);
+		return call->done ? 0 : PD_RPC_PARKED;
 	}
 	if (req->timeout) {
 		int64_t deadline = pd_now_ns() + (int64_t)req->timeout * 1000000000LL;

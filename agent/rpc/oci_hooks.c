@@ -7,7 +7,6 @@
 
 #include "agent/container/hooks.h"
 #include "agent/container/validate.h"
-#include "agent/log.h"
 
 static const char *const spec_names[PD_HOOK_KINDS] = {
     "Prestart", "CreateRuntime", "CreateContainer", "StartContainer", "Poststart", "Poststop"};
@@ -51,11 +50,10 @@ static int timeout_of(const Grpc__Hook *h, const char *what, struct pd_error *er
 				    what, (long long)h->timeout);
 	if (h->timeout == 0)
 		return PD_HOOK_DEFAULT_TIMEOUT;
-	if (h->timeout > PD_HOOK_MAX_TIMEOUT) {
-		pd_info("hook timeout lowered", "hook=%s timeout=%lld max=%d", what,
-			(long long)h->timeout, PD_HOOK_MAX_TIMEOUT);
-		return PD_HOOK_MAX_TIMEOUT;
-	}
+	if (h->timeout > PD_HOOK_MAX_TIMEOUT)
+		return pd_error_set(err, PD_INVALID_ARGUMENT, 0,
+				    "%s.Timeout: %lld s is more than a day (%d s)", what,
+				    (long long)h->timeout, PD_HOOK_MAX_TIMEOUT);
 	return (int)h->timeout;
 }
 

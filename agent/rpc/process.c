@@ -2,6 +2,7 @@
 #include "rpc.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "agent.pb-c.h"
@@ -32,14 +33,27 @@ static int rpc_exec_process(struct pd_call *call, const ProtobufCMessage *msg,
 		pd_arena_free(&arena);
 		return -1;
 	}
-	ctr->sb->call_deadline_ns = call->deadline_ns;
-	int rc = pd_container_exec(ctr, req->exec_id, &arena, proc, err);
-	ctr->sb->call_deadline_ns = 0;
-	if (rc < 0)
+	struct pd_task *t;
+	if (pd_container_exec(ctr, req->exec_id, &arena, proc, call->deadline_ns, &t, err) < 0)
 		return -1;
-	pd_info("process started", "cid=%s eid=%s", ctr->id, req->exec_id);
-	pd_call_reply(call, NULL);
-	return 0;
+	return pd_rpc_park_op(call, t);
+}
+
+/* The exec happened, or it never will: then the process is forgotten (its id free again)
+ * and a removal or DestroySandbox that waited for it may finish. */
+void pd_rpc_exec_done(struct pd_task *t, struct pd_list *calls, const struct pd_error *err)
+{
+	struct pd_container *ctr = t->ctr;
+	if (!err) {
+		pd_info("process started", "cid=%s eid=%s pid=%d", ctr->id, t->exec_id, (int)t->pid);
+		pd_rpc_answer_op(calls, NULL, NULL);
+		return;
+	}
+	char what[2 * PD_ID_MAX + 16];
+	snprintf(what, sizeof(what), "exec %s in %s", t->exec_id, ctr->id);
+	pd_rpc_answer_op(calls, err, what);
+	pd_task_release(t);
+	pd_rpc_sandbox_settled(pd_container_of(ctr->sb, struct pd_agent, sandbox), ctr);
 }
 
 static int rpc_signal_process(struct pd_call *call, const ProtobufCMessage *msg,

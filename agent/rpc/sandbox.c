@@ -14,6 +14,7 @@
 #include "agent/rpc/cgroups.h"
 #include "agent/rpc/storages.h"
 #include "agent/sandbox/container.h"
+#include "agent/sandbox/hooks_async.h"
 #include "agent/sandbox/sandbox_ns.h"
 #include "agent/sandbox/storage.h"
 #include "init/mounts.h"
@@ -144,17 +145,25 @@ static int rpc_create_sandbox(struct pd_call *call, const ProtobufCMessage *msg,
 static bool sandbox_all_exited(struct pd_sandbox *sb)
 {
 	struct pd_list *pos, *tmp;
+	if (!pd_list_empty(&sb->creating))
+		return false;
 	pd_list_for_each_safe(pos, tmp, &sb->containers)
 	if (!pd_container_all_exited(pd_container_of(pos, struct pd_container, node)))
 		return false;
 	return true;
 }
 
-static void finish_destroy(struct pd_agent *agent)
+/* The sandbox was torn down and only the poststop hooks are left: a process that goes then
+ * finds nothing more to finish. */
+static bool destroyed;
+
+/* The poststop hooks have ended: answer, then the agent stops (pid 1: powers off). A
+ * DestroySandbox after that (an agent that served on: the fuzzer) starts afresh. */
+static void destroy_answered(void *data)
 {
-	pd_sandbox_destroy(&agent->sandbox);
-	pd_rpc_cgroups_sandbox_destroyed(); /* after: no container points at a cgroup now */
+	struct pd_agent *agent = data;
 	struct pd_list *pos, *tmp;
+	destroyed = false;
 	pd_list_for_each_safe(pos, tmp, &agent->destroyers)
 	{
 		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
@@ -162,6 +171,37 @@ static void finish_destroy(struct pd_agent *agent)
 		pd_call_reply(call, NULL);
 	}
 	pd_agent_request_stop(agent, 0, "DestroySandbox");
+}
+
+/* Every process is gone: tear down, run the poststop hooks of every created container from
+ * the loop, answer when they (and any still running from a RemoveContainer) have ended. */
+static void finish_destroy(struct pd_agent *agent)
+{
+	struct pd_sandbox *sb = &agent->sandbox;
+	struct pd_hook_run *runs[PD_MAX_CONTAINERS];
+	size_t n = 0;
+	struct pd_list *pos, *tmp;
+	if (destroyed)
+		return;
+	destroyed = true;
+	pd_list_for_each_safe(pos, tmp, &sb->containers)
+	{
+		struct pd_container *ctr = pd_container_of(pos, struct pd_container, node);
+		struct pd_hook_run *r = n < PD_MAX_CONTAINERS
+					    ? pd_hook_run_prepare(&ctr->cfg, PD_HOOK_POSTSTOP,
+								  "stopped", ctr->init->pid)
+					    : NULL;
+		if (r)
+			runs[n++] = r;
+	}
+	pd_sandbox_destroy(sb);
+	pd_rpc_cgroups_sandbox_destroyed(); /* after: no container points at a cgroup now */
+	struct pd_list none;
+	for (size_t i = 0; i < n; i++) {
+		pd_list_init(&none);
+		pd_hook_run_launch(runs[i], sb->loop, &none);
+	}
+	pd_hook_runs_when_idle(destroy_answered, agent);
 }
 
 /* The connection went, or the grace time ran out with processes still unreaped (the
@@ -176,7 +216,11 @@ static int rpc_destroy_sandbox(struct pd_call *call, const ProtobufCMessage *req
 {
 	struct pd_agent *agent = pd_call_agent(call);
 	struct pd_sandbox *sb = &agent->sandbox;
+	struct pd_error why;
 	struct pd_list *pos, *tmp;
+	pd_error_set(&why, PD_ABORTED, 0, "the sandbox is being destroyed");
+	pd_list_for_each_safe(pos, tmp, &sb->creating)
+	pd_container_abort_create(pd_container_of(pos, struct pd_container, node), &why);
 	pd_list_for_each_safe(pos, tmp, &sb->containers)
 	{
 		struct pd_container *ctr = pd_container_of(pos, struct pd_container, node);
@@ -184,37 +228,42 @@ static int rpc_destroy_sandbox(struct pd_call *call, const ProtobufCMessage *req
 		pd_container_kill_all(ctr);
 		pd_rpc_cgroups_kill_all(ctr);
 	}
-	if (sandbox_all_exited(sb)) {
-		pd_list_add_tail(&agent->destroyers, &call->owner_node);
-		finish_destroy(agent);
-		return 0;
-	}
 	call->on_cancel = destroyer_cancel;
+	pd_list_add_tail(&agent->destroyers, &call->owner_node);
+	if (sandbox_all_exited(sb)) {
+		finish_destroy(agent);
+		return call->done ? 0 : PD_RPC_PARKED;
+	}
 	if (!call->deadline_ns || call->deadline_ns > pd_now_ns() + DESTROY_GRACE_NS)
 		call->deadline_ns = pd_now_ns() + DESTROY_GRACE_NS;
-	pd_list_add_tail(&agent->destroyers, &call->owner_node);
 	return PD_RPC_PARKED;
+}
+
+void pd_rpc_sandbox_settled(struct pd_agent *agent, struct pd_container *ctr)
+{
+	if (!pd_list_empty(&agent->destroyers)) {
+		if (sandbox_all_exited(&agent->sandbox))
+			finish_destroy(agent);
+		return;
+	}
+	if (ctr)
+		pd_rpc_container_task_exited(ctr);
 }
 
 /* Every reaped container process comes through here. */
 static void on_task_exit(struct pd_task *t)
 {
 	struct pd_container *ctr = t->ctr;
-	struct pd_sandbox *sb = ctr->sb;
-	struct pd_agent *agent = pd_container_of(sb, struct pd_agent, sandbox);
+	struct pd_agent *agent = pd_container_of(ctr->sb, struct pd_agent, sandbox);
 	pd_rpc_process_exited(t);
-	if (!pd_list_empty(&agent->destroyers)) {
-		if (sandbox_all_exited(sb))
-			finish_destroy(agent);
-		return;
-	}
-	pd_rpc_container_task_exited(ctr);
+	pd_rpc_sandbox_settled(agent, ctr);
 }
 
 void pd_rpc_sandbox_init(struct pd_agent *agent)
 {
 	pd_list_init(&agent->destroyers);
 	agent->sandbox.on_task_exit = on_task_exit;
+	agent->sandbox.on_op_done = pd_rpc_op_done;
 	pd_rpc_cgroups_init(agent);
 }
 

@@ -12,116 +12,14 @@
 #include "agent/container/hooks.h"
 #include "agent/container/process.h"
 #include "agent/log.h"
-#include "agent/sandbox/hooks_run.h"
 #include "agent/sandbox/storage.h"
-#include "agent/ttrpc/server.h"
+#include "agent/sandbox/task.h"
 
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-}
-
-static struct pd_task *task_new(struct pd_container *ctr, const char *exec_id, bool init)
-{
-	struct pd_task *t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->ctr = ctr;
-	t->init = init;
-	snprintf(t->exec_id, sizeof(t->exec_id), "%s", exec_id);
-	t->spawned.sync_fd = -1;
-	pd_list_init(&t->waiters);
-	pd_list_init(&t->node);
-	pd_list_init(&t->watch.node);
-	pd_arena_init(&t->arena, PD_CONFIG_BYTES);
-	for (int i = 0; i < 3; i++)
-		t->io.child[i] = -1;
-	t->io.pty_master = t->io.in.watch.fd = t->io.out.watch.fd = t->io.err.watch.fd = -1;
-	t->io.out.quiet.fd = t->io.err.quiet.fd = -1;
-	pd_list_init(&t->io.in.writers);
-	pd_list_init(&t->io.out.readers);
-	pd_list_init(&t->io.err.readers);
-	return t;
-}
-
-/* Nobody may be left waiting on a process that goes away unreaped. */
-static void fail_waiters(struct pd_task *t)
-{
-	struct pd_error err;
-	pd_error_set(&err, PD_NOT_FOUND, 0, "process %s was removed", t->exec_id);
-	struct pd_list *pos, *tmp;
-	pd_list_for_each_safe(pos, tmp, &t->waiters)
-	{
-		struct pd_call *call = pd_container_of(pos, struct pd_call, owner_node);
-		pd_list_del(&call->owner_node);
-		pd_call_fail(call, &err);
-	}
-}
-
-static void task_free(struct pd_task *t)
-{
-	fail_waiters(t);
-	pd_proc_watch_cancel(&t->watch);
-	pd_spawn_abandon(&t->spawned);
-	pd_stdio_close(&t->io);
-	pd_list_del(&t->node);
-	pd_arena_free(&t->arena);
-	free(t);
-}
-
-static void on_task_exit(struct pd_proc_watch *w, int status)
-{
-	struct pd_task *t = pd_container_of(w, struct pd_task, watch);
-	struct pd_container *ctr = t->ctr;
-	t->exited = true;
-	t->exit_code = pd_exit_code(status);
-	pd_spawn_abandon(&t->spawned);
-	pd_stdio_owner_exited(&t->io);
-	pd_info("process exited", "cid=%s eid=%s pid=%d status=%d", ctr->id,
-		t->init ? "" : t->exec_id, (int)t->pid, t->exit_code);
-	if (t->init) {
-		ctr->status = PD_CTR_STOPPED;
-		pd_container_save_state(ctr);
-	}
-	if (ctr->sb->on_task_exit)
-		ctr->sb->on_task_exit(t);
-}
-
-struct pd_task *pd_container_find_task(struct pd_container *ctr, const char *exec_id)
-{
-	if (!exec_id[0])
-		return ctr->init;
-	struct pd_list *pos, *tmp;
-	pd_list_for_each_safe(pos, tmp, &ctr->tasks)
-	{
-		struct pd_task *t = pd_container_of(pos, struct pd_task, node);
-		if (strcmp(t->exec_id, exec_id) == 0)
-			return t;
-	}
-	return NULL;
-}
-
-/* Spawn a task's process with its stdio; registers it with the process table. */
-static int task_spawn(struct pd_task *t, struct pd_spawn_request *req, struct pd_error *err)
-{
-	const struct pd_process_config *p = req->proc;
-	if (pd_stdio_open(&t->io, t->ctr->sb->loop, p->terminal, p->rows, p->cols,
-			  t->ctr->sb->pipe_size, err) < 0)
-		return -1;
-	for (int i = 0; i < 3; i++)
-		req->stdio[i] = t->io.child[i];
-	req->timeout_ms = t->ctr->sb->spawn_timeout_ms;
-	req->deadline_ns = t->ctr->sb->call_deadline_ns;
-	req->no_pivot = t->ctr->sb->no_pivot;
-	int rc = pd_spawn(req, &t->spawned, err);
-	pd_stdio_close_child(&t->io);
-	if (rc < 0)
-		return -1;
-	t->pid = t->spawned.pid;
-	pd_proc_watch_add(&t->watch, t->pid, on_task_exit);
-	return 0;
 }
 
 /* The rootfs must be a real directory reached without any symlink (Kata's rule): a
@@ -203,16 +101,6 @@ static int check_start_hooks(const struct pd_container_config *cfg, struct pd_er
 	return 0;
 }
 
-/* The child waits before its rootfs: prestart, then createRuntime (runtime-spec order). */
-static int spawn_hooks(void *data, pid_t pid, struct pd_error *err)
-{
-	const struct pd_container_config *cfg = data;
-	if (pd_hooks_run_agent(cfg, PD_HOOK_PRESTART, "creating", pid, err) < 0 ||
-	    pd_hooks_run_agent(cfg, PD_HOOK_CREATE_RUNTIME, "creating", pid, err) < 0)
-		return -1;
-	return 0;
-}
-
 static struct pd_container *container_new(struct pd_sandbox *sb, struct pd_container_config *cfg)
 {
 	struct pd_container *ctr = calloc(1, sizeof(*ctr));
@@ -233,14 +121,15 @@ static struct pd_container *container_new(struct pd_sandbox *sb, struct pd_conta
 }
 
 int pd_container_create(struct pd_sandbox *sb, const char *exec_id, struct pd_container_config *cfg,
-			struct pd_cgroup *cg, struct pd_container **out, struct pd_error *err)
+			struct pd_cgroup *cg, int64_t deadline_ns, struct pd_container **out,
+			struct pd_error *err)
 {
 	if (check_rootfs(cfg->rootfs, err) < 0 || check_start_hooks(cfg, err) < 0) {
 		pd_arena_free(&cfg->arena);
 		return -1;
 	}
 	struct pd_container *ctr = container_new(sb, cfg);
-	if (!ctr || !(ctr->init = task_new(ctr, exec_id, true))) {
+	if (!ctr || !(ctr->init = pd_task_new(ctr, exec_id, true))) {
 		pd_arena_free(ctr ? &ctr->cfg.arena : &cfg->arena);
 		free(ctr);
 		return pd_error_errno(err, ENOMEM, "new container");
@@ -249,52 +138,66 @@ int pd_container_create(struct pd_sandbox *sb, const char *exec_id, struct pd_co
 	ctr->n_tasks = 1;
 	ctr->cgroup = cg;
 	struct pd_spawn_request req = {.cfg = &ctr->cfg, .proc = &ctr->cfg.process, .init = true,
-				       .cgroup = cg, .run_hooks = spawn_hooks, .hooks_data = &ctr->cfg,
-				       .hooks_ms = pd_hooks_budget_ms(ctr->cfg.hooks,
-								      PD_HOOK_CREATE_CONTAINER)};
-	if (task_spawn(ctr->init, &req, err) < 0 || pin_namespaces(ctr, err) < 0) {
-		if (ctr->init->pid > 0)
-			kill(ctr->init->pid, SIGKILL); /* reaped by the process table */
+				       .cgroup = cg};
+	if (pd_task_spawn(ctr->init, PD_TASK_OP_CREATE, &req, deadline_ns, err) < 0) {
 		pd_container_destroy(ctr);
 		return -1;
 	}
-	ctr->init_start_ticks = start_ticks(ctr->init->pid);
-	ctr->status = PD_CTR_CREATED;
-	pd_list_add_tail(&sb->containers, &ctr->node);
-	sb->n_containers++;
-	pd_container_save_state(ctr);
+	ctr->creating = true;
+	pd_list_add_tail(&sb->creating, &ctr->node);
+	sb->n_creating++;
 	*out = ctr;
 	return 0;
 }
 
-int pd_container_start(struct pd_container *ctr, struct pd_error *err)
+int pd_container_ready(struct pd_container *ctr, struct pd_error *err)
 {
-	if (ctr->status != PD_CTR_CREATED || ctr->init->exited)
-		return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
-				    "container %s is not in the created state", ctr->id);
-	int timeout = pd_spawn_bound_ms(ctr->sb->call_deadline_ns,
-					ctr->sb->spawn_timeout_ms +
-					    pd_hooks_budget_ms(ctr->cfg.hooks,
-							       PD_HOOK_START_CONTAINER));
-	if (pd_spawn_start(&ctr->init->spawned, timeout, err) < 0)
-		return pd_error_wrap(err, "start container %s", ctr->id);
-	ctr->status = PD_CTR_RUNNING;
+	struct pd_sandbox *sb = ctr->sb;
+	if (pin_namespaces(ctr, err) < 0)
+		return -1;
+	ctr->init_start_ticks = start_ticks(ctr->init->pid);
+	ctr->status = PD_CTR_CREATED;
+	pd_list_del(&ctr->node);
+	sb->n_creating--;
+	ctr->creating = false;
+	pd_list_add_tail(&sb->containers, &ctr->node);
+	sb->n_containers++;
 	pd_container_save_state(ctr);
 	return 0;
 }
 
+void pd_container_abort_create(struct pd_container *ctr, const struct pd_error *why)
+{
+	if (ctr->creating)
+		pd_spawn_abort(&ctr->init->spawn, why);
+}
+
+int pd_container_start(struct pd_container *ctr, int64_t deadline_ns, struct pd_error *err)
+{
+	if (ctr->init->op == PD_TASK_OP_START)
+		return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
+				    "container %s is being started", ctr->id);
+	if (ctr->status != PD_CTR_CREATED || ctr->init->exited)
+		return pd_error_set(err, PD_FAILED_PRECONDITION, 0,
+				    "container %s is not in the created state", ctr->id);
+	if (pd_task_start(ctr->init, deadline_ns, err) < 0)
+		return pd_error_wrap(err, "start container %s", ctr->id);
+	return 0;
+}
+
 int pd_container_exec(struct pd_container *ctr, const char *exec_id, struct pd_arena *arena,
-		      struct pd_process_config *proc, struct pd_error *err)
+		      struct pd_process_config *proc, int64_t deadline_ns, struct pd_task **out,
+		      struct pd_error *err)
 {
 	struct pd_task *t = NULL;
 	int rc = -1;
-	if (ctr->status != PD_CTR_RUNNING || ctr->init->exited)
+	if (ctr->status != PD_CTR_RUNNING || ctr->init->exited || ctr->removing)
 		pd_error_set(err, PD_FAILED_PRECONDITION, 0, "container %s is not running", ctr->id);
 	else if (pd_container_find_task(ctr, exec_id))
 		pd_error_set(err, PD_ALREADY_EXISTS, 0, "exec id %s already exists", exec_id);
 	else if (ctr->n_tasks >= PD_MAX_TASKS)
 		pd_error_set(err, PD_RESOURCE_EXHAUSTED, 0, "too many processes in %s", ctr->id);
-	else if (!(t = task_new(ctr, exec_id, false)))
+	else if (!(t = pd_task_new(ctr, exec_id, false)))
 		pd_error_errno(err, ENOMEM, "new process");
 	else
 		rc = 0;
@@ -312,14 +215,15 @@ int pd_container_exec(struct pd_container *ctr, const char *exec_id, struct pd_a
 	struct pd_spawn_request req = {.cfg = &ctr->cfg, .proc = proc, .init = false,
 				       .root_fd = ctr->root_fd, .cgroup = ctr->cgroup};
 	memcpy(req.ns_fds, ctr->ns_fds, sizeof(req.ns_fds));
-	if (task_spawn(t, &req, err) < 0 || pd_spawn_start(&t->spawned, 10000, err) < 0) {
-		if (t->pid > 0)
-			kill(t->pid, SIGKILL); /* its exit is reaped and ignored */
-		task_free(t);
+	if (pd_task_spawn(t, PD_TASK_OP_EXEC, &req, deadline_ns, err) < 0) {
+		pd_task_free(t);
 		return pd_error_wrap(err, "exec %s in %s", exec_id, ctr->id);
 	}
+	/* A process of the container from now on: found by its id, counted, killed with the
+	 * others; it answers WaitProcess only once its exec has been reported. */
 	pd_list_add_tail(&ctr->tasks, &t->node);
 	ctr->n_tasks++;
+	*out = t;
 	return 0;
 }
 
@@ -389,33 +293,22 @@ bool pd_container_all_exited(const struct pd_container *ctr)
 	return true;
 }
 
-void pd_task_release(struct pd_task *t)
-{
-	if (t->init)
-		return; /* the init stays until RemoveContainer: its status is the container's */
-	t->ctr->n_tasks--;
-	task_free(t);
-}
-
 void pd_container_destroy(struct pd_container *ctr)
 {
-	pid_t init_pid = ctr->init ? ctr->init->pid : 0; /* for the poststop hooks' state */
 	struct pd_list *pos, *tmp;
 	pd_list_for_each_safe(pos, tmp, &ctr->tasks)
-	task_free(pd_container_of(pos, struct pd_task, node));
+	pd_task_free(pd_container_of(pos, struct pd_task, node));
 	for (int t = 0; t < PD_NS_COUNT; t++)
 		close_fd(&ctr->ns_fds[t]);
 	close_fd(&ctr->root_fd);
 	pd_storage_release_list(ctr->sb, ctr->storage_mounts, ctr->n_storage_mounts);
-	if (!pd_list_empty(&ctr->node)) {
+	if (ctr->creating) {
+		pd_list_del(&ctr->node);
+		ctr->sb->n_creating--;
+	} else if (!pd_list_empty(&ctr->node)) {
 		pd_list_del(&ctr->node);
 		ctr->sb->n_containers--;
 		pd_container_remove_state(ctr);
-		/* A container that was created is deleted now: its poststop hooks, unless
-		 * RemoveContainer runs them from the loop (hooks_async.h). */
-		struct pd_error err;
-		if (!ctr->poststop_taken)
-			pd_hooks_run_agent(&ctr->cfg, PD_HOOK_POSTSTOP, "stopped", init_pid, &err);
 	}
 	pd_arena_free(&ctr->cfg.arena);
 	free(ctr);

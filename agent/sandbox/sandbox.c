@@ -22,6 +22,7 @@ void pd_sandbox_init(struct pd_sandbox *sb, struct pd_loop *loop, unsigned pipe_
 	sb->spawn_timeout_ms = 60000;
 	pd_arena_init(&sb->guest_hooks_arena, PD_CONFIG_BYTES);
 	pd_list_init(&sb->containers);
+	pd_list_init(&sb->creating);
 	pd_list_init(&sb->storages);
 }
 
@@ -35,6 +36,16 @@ struct pd_container *pd_sandbox_find(struct pd_sandbox *sb, const char *id)
 			return c;
 	}
 	return NULL;
+}
+
+struct pd_container *pd_sandbox_find_any(struct pd_sandbox *sb, const char *id)
+{
+	struct pd_container *c = pd_sandbox_find(sb, id);
+	struct pd_list *pos, *tmp;
+	pd_list_for_each_safe(pos, tmp, &sb->creating)
+	if (!c && strcmp(pd_container_of(pos, struct pd_container, node)->id, id) == 0)
+		c = pd_container_of(pos, struct pd_container, node);
+	return c;
 }
 
 /* The host's DNS lines become the guest's /etc/resolv.conf (bound over the image's empty
@@ -61,14 +72,18 @@ int pd_sandbox_set_dns(char *const *lines, size_t n, struct pd_error *err)
 	return 0;
 }
 
-/* Remove every container: kill, then tear down without waiting (the sandbox ends). */
+/* Remove every container, those still being created too: kill, then tear down without
+ * waiting (the sandbox ends; calls still parked on them are failed). */
 void pd_sandbox_destroy(struct pd_sandbox *sb)
 {
-	struct pd_list *pos, *tmp;
-	pd_list_for_each_safe(pos, tmp, &sb->containers)
-	pd_container_kill_all(pd_container_of(pos, struct pd_container, node));
-	pd_list_for_each_safe(pos, tmp, &sb->containers)
-	pd_container_destroy(pd_container_of(pos, struct pd_container, node));
+	struct pd_list *lists[] = {&sb->creating, &sb->containers};
+	for (int l = 0; l < 2; l++) {
+		struct pd_list *pos, *tmp;
+		pd_list_for_each_safe(pos, tmp, lists[l])
+		pd_container_kill_all(pd_container_of(pos, struct pd_container, node));
+		pd_list_for_each_safe(pos, tmp, lists[l])
+		pd_container_destroy(pd_container_of(pos, struct pd_container, node));
+	}
 	pd_storage_release_all(sb);
 	pd_pidns_holder_stop(&sb->pidns);
 	if (sb->ns_pinned)

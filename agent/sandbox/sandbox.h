@@ -37,6 +37,14 @@ enum pd_container_status {
 
 struct pd_container;
 
+/* The operation in flight on a task's process (its spawn, agent/container/spawn.h). */
+enum pd_task_op {
+	PD_TASK_OP_NONE,
+	PD_TASK_OP_CREATE, /* an init's set-up up to READY (CreateContainer) */
+	PD_TASK_OP_START,  /* an init's START up to its exec (StartContainer) */
+	PD_TASK_OP_EXEC,   /* an exec's set-up and exec (ExecProcess) */
+};
+
 struct pd_task {
 	struct pd_container *ctr;
 	char exec_id[PD_ID_MAX + 1];
@@ -46,7 +54,13 @@ struct pd_task {
 	int exit_code; /* status, or 128 + signal */
 	struct pd_proc_watch watch;
 	struct pd_stdio io;
-	struct pd_spawned spawned; /* init: held until StartContainer */
+	struct pd_spawn spawn;     /* set-up and start, from the loop; an init is held in it
+				    * until StartContainer */
+	int op;                    /* enum pd_task_op in flight */
+	struct pd_list op_calls;   /* the call parked on it (CreateContainer, StartContainer,
+				    * ExecProcess), answered by the RPC layer */
+	bool exit_pending;         /* reaped while op was in flight: its end comes after op's */
+	int exit_status;           /* the raw wait status then */
 	struct pd_list waiters;    /* parked WaitProcess calls */
 	struct pd_arena arena;     /* an exec's own process config */
 	struct pd_process_config *proc;
@@ -67,11 +81,11 @@ struct pd_container {
 	unsigned n_tasks;
 	struct pd_list removers; /* parked RemoveContainer calls, answered when all exited */
 	bool removing;
-	bool poststop_taken; /* RemoveContainer runs the poststop hooks (hooks_async.h) */
+	bool creating; /* on sb->creating until its init reports ready */
 	struct pd_cgroup *cgroup; /* NULL = none; owned by agent/rpc/cgroups_table.c */
 	char **storage_mounts; /* mount points this container holds a reference on */
 	size_t n_storage_mounts;
-	struct pd_list node; /* in sb->containers */
+	struct pd_list node; /* in sb->containers, or sb->creating while creating */
 };
 
 struct pd_sandbox {
@@ -88,15 +102,20 @@ struct pd_sandbox {
 	unsigned pipe_size;
 	struct pd_list containers;
 	unsigned n_containers;
+	struct pd_list creating; /* containers whose init is still setting up: not found by id,
+				  * listed or counted as created (pd_sandbox_find_any does) */
+	unsigned n_creating;
 	struct pd_list storages; /* struct pd_storage */
 	bool ns_pinned;          /* /var/run/sandbox-ns/{ipc,uts} are bind mounts we made */
 	/* Set by the RPC layer: a process was reaped (answer WaitProcess, finish removals). */
 	void (*on_task_exit)(struct pd_task *t);
-	int spawn_timeout_ms;
-	/* The deadline of the RPC being served (CLOCK_MONOTONIC, 0 = none), set by the RPC
-	 * layer around the calls that wait for a container process's set-up: the one loop is
-	 * held no longer than the host waits for the answer. */
-	int64_t call_deadline_ns;
+	/* Set by the RPC layer: the operation `op` on t ended, err NULL = it succeeded. The
+	 * calls that were parked on it (linked by owner_node, maybe none) are its to answer.
+	 * A failed CREATE or EXEC is the RPC layer's to tear down (pd_container_destroy,
+	 * pd_task_release); the sandbox touches neither t nor its container after it. */
+	void (*on_op_done)(struct pd_task *t, int op, struct pd_list *calls,
+			   const struct pd_error *err);
+	int spawn_timeout_ms; /* a set-up or start step without a deadline of its caller */
 };
 
 void pd_sandbox_init(struct pd_sandbox *sb, struct pd_loop *loop, unsigned pipe_size);
@@ -106,6 +125,8 @@ int pd_sandbox_set_dns(char *const *lines, size_t n, struct pd_error *err);
 void pd_sandbox_destroy(struct pd_sandbox *sb);
 
 struct pd_container *pd_sandbox_find(struct pd_sandbox *sb, const char *id);
+/* Also the containers still being created. */
+struct pd_container *pd_sandbox_find_any(struct pd_sandbox *sb, const char *id);
 /* exec_id "" = the container's init. */
 struct pd_task *pd_container_find_task(struct pd_container *ctr, const char *exec_id);
 

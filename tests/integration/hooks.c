@@ -3,11 +3,12 @@
  *   hooks --create-sandbox ADDR SANDBOX_ID GUEST_HOOK_PATH
  *   hooks --destroy-sandbox ADDR ROOTFS AGENT_PID SANDBOX_ID   the last: DestroySandbox
  * with PD_HOOKS_DIR naming a host directory that holds hook.sh (an OCI hook as a /bin/sh
- * script: `hook.sh LOG KIND [fail|sleep|gate]` appends "KIND env=$HOOK_ENV mnt=<its
- * mount namespace> <state>" to LOG, then fails, sleeps 300 s, or waits until LOG.KIND.go
- * exists, when asked), link.sh (a symlink to it), noexec.sh (mode 0644), and guest.log, where the
- * guest hooks of GUEST_HOOK_PATH append "KIND <state>". startContainer hooks run inside the
- * container: the rootfs's /bin/pdtest `hook`.
+ * script: `hook.sh LOG KIND [fail|sleep|gate|block]` appends "KIND env=$HOOK_ENV mnt=<its
+ * mount namespace> <state>" to LOG, then fails, sleeps 300 s, waits until LOG.KIND.go
+ * exists, or waits for a line on the fifo LOG.release, when asked), link.sh (a symlink to
+ * it), noexec.sh (mode 0644), and guest.log, where the guest hooks of GUEST_HOOK_PATH append
+ * "KIND <state>". startContainer hooks run inside the container: the rootfs's /bin/pdtest
+ * `hook`.
  */
 #include "itest.h"
 
@@ -30,7 +31,7 @@ struct hook_spec {
 	Grpc__Hook h[MAX_HOOKS];
 	Grpc__Hook *ptr[K_N][MAX_HOOKS];
 	size_t n[K_N];
-	char *args[MAX_HOOKS][5];
+	char *args[MAX_HOOKS][6];
 	char *env[2];
 	Grpc__Spec__AnnotationsEntry ann;
 	Grpc__Spec__AnnotationsEntry *annp[1];
@@ -85,7 +86,7 @@ static void hs_link(struct hook_spec *hs)
 	h->poststop = hs->ptr[K_POSTSTOP], h->n_poststop = hs->n[K_POSTSTOP];
 }
 
-/* A hook of `kind` running path with args (NULL-terminated, at most 4). */
+/* A hook of `kind` running path with args (NULL-terminated, at most 5). */
 static Grpc__Hook *hs_add(struct hook_spec *hs, int kind, const char *path, int64_t timeout,
 			  const char *a0, ...)
 {
@@ -97,7 +98,7 @@ static Grpc__Hook *hs_add(struct hook_spec *hs, int kind, const char *path, int6
 	va_list ap;
 	va_start(ap, a0);
 	size_t n = 0;
-	for (const char *a = a0; a && n < 4; a = va_arg(ap, const char *))
+	for (const char *a = a0; a && n < 5; a = va_arg(ap, const char *))
 		hs->args[i][n++] = (char *)a;
 	va_end(ap);
 	h->args = hs->args[i];
@@ -396,7 +397,11 @@ static int case_timeout(struct it *t)
 	hs_init(&hs, t, cid);
 	static const char *const ran[] = {"prestart"};
 	hs_add(&hs, K_PRESTART, hs.script, 1, hs.script, hs.log, "prestart", "sleep", NULL);
-	return create_fails(t, cid, &hs, PD_DEADLINE_EXCEEDED, "timed out after 1 s", ran, 1);
+	if (create_fails(t, cid, &hs, PD_DEADLINE_EXCEEDED, "timed out after 1 s", ran, 1) < 0)
+		return -1;
+	if (!strstr(fail_msg, "prestart hook 0 ("))
+		return it_why(t, "message '%s' does not name the hook", fail_msg);
+	return it_sync(t, &t->c); /* and the agent serves on */
 }
 
 /* A container process stuck in its set-up (here: a createContainer hook that sleeps 300 s
@@ -638,15 +643,26 @@ out:
 	return rc;
 }
 
+static int make_fifo(struct it *t, const char *path);
+static int hook_started(struct it *t, const char *log, const char *kind, long *pid);
+
 /* The last case (--destroy-sandbox): DestroySandbox runs the poststop hooks of a running
- * container before it answers (the agent stops after it). */
+ * container before it answers (the agent stops after it), and ends a CreateContainer whose
+ * prestart hook is still running: that call is answered ABORTED, its hook and child killed
+ * (the agent then exits cleanly: hooks.sh checks, an ASan build for leaks too). */
 static int case_destroy_sandbox(struct it *t)
 {
-	const char *cid = "hooks-destroy";
+	const char *cid = "hooks-destroy", *pending = "hooks-destroy-pending";
 	static const char *const all[] = {"poststart", "poststop"};
-	struct hook_spec hs;
+	struct hook_spec hs, hp;
 	struct hook_log lg = {0};
+	struct pd_client c2 = {.fd = -1};
+	struct pd_client_reply r = {0};
+	struct pd_error err = {0};
 	Grpc__DestroySandboxRequest req = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
+	Grpc__CreateContainerRequest creq;
+	char fifo[PATH_MAX + 16];
+	uint32_t stream;
 	int rc = -1;
 	long pid = -1;
 	hs_init(&hs, t, cid);
@@ -656,13 +672,321 @@ static int case_destroy_sandbox(struct it *t)
 	TRY(it_create(t, cid, &hs.s));
 	TRY(pid = init_pid(t, cid));
 	TRY(it_start(t, cid));
+	hs_init(&hp, t, pending);
+	hs_add(&hp, K_PRESTART, hp.script, 120, hp.script, hp.log, "prestart", "block", NULL);
+	snprintf(fifo, sizeof(fifo), "%s.release", hp.log);
+	TRY(make_fifo(t, fifo));
+	TRY(it_connect(t, &c2));
+	it_create_req(&creq, pending, &hp.s);
+	EXPECT(pd_client_send(&c2, IT_SERVICE, "CreateContainer", &creq.base, 0, &stream, &err) == 0,
+	       "send CreateContainer: %s", err.msg);
+	TRY(hook_started(t, hp.log, "prestart", NULL));
 	TRY(it_ok(t, "DestroySandbox", &req.base, NULL, NULL));
+	EXPECT(pd_client_recv(&c2, IT_CALL_MS, &r, &err) == 0,
+	       "the CreateContainer in flight got no answer: %s", err.msg);
+	EXPECT(r.code == PD_ABORTED && strstr(r.message, "the sandbox is being destroyed"),
+	       "the CreateContainer in flight: %s: %s, want ABORTED", pd_code_name(r.code),
+	       r.message);
 	TRY(read_log(t, hs.log, &lg));
 	TRY(check_kinds(t, &lg, all, 2));
 	TRY(check_state(t, &lg.l[1], cid, "stopped", pid));
 	rc = 0;
 out:
+	pd_client_reply_free(&r);
+	pd_client_close(&c2);
+	unlink(fifo);
 	free_log(&lg);
+	return rc;
+}
+
+/* ---- hooks that block until the test lets them go ---------------------------------------- */
+
+/* The fifo a "block" hook reads (hook.sh: LOG.release; pdtest hook: its last argument). */
+static int make_fifo(struct it *t, const char *path)
+{
+	unlink(path);
+	if (mkfifo(path, 0666) < 0 || chmod(path, 0666) < 0)
+		return it_why(t, "mkfifo %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Let a blocked hook end: a writer opens once the hook reads (ENXIO before). */
+static int release_hook(struct it *t, const char *fifo)
+{
+	int64_t end = it_now_ms() + IT_CALL_MS;
+	for (;;) {
+		int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = write(fd, "go\n", 3);
+			close(fd);
+			return n == 3 ? 0 : it_why(t, "write %s: %s", fifo, strerror(errno));
+		}
+		if (errno != ENXIO || it_now_ms() > end)
+			return it_why(t, "no hook reads %s: %s", fifo, strerror(errno));
+		it_sleep_ms(10);
+	}
+}
+
+/* Wait until `log` has a line of `kind`: the hook runs. Its state's pid in *pid, if asked. */
+static int hook_started(struct it *t, const char *log, const char *kind, long *pid)
+{
+	int64_t end = it_now_ms() + IT_CALL_MS;
+	for (;;) {
+		struct hook_log lg;
+		if (read_log(t, log, &lg) < 0)
+			return -1;
+		for (int i = 0; i < lg.n; i++) {
+			if (strcmp(lg.l[i].kind, kind))
+				continue;
+			const char *p = strstr(lg.l[i].json, "\"pid\":");
+			if (pid)
+				*pid = p ? atol(p + 6) : -1;
+			free_log(&lg);
+			return 0;
+		}
+		free_log(&lg);
+		if (it_now_ms() > end)
+			return it_why(t, "the %s hook did not start within %d ms", kind, IT_CALL_MS);
+		it_sleep_ms(20);
+	}
+}
+
+/* While a hook blocks (its call unanswered on c2): Health.Check, and a whole exec in the
+ * running container `other` — ExecProcess, its output read to EOF through ReadStdout and
+ * ReadStderr, WaitProcess — are answered; and the blocked call still is not. Order, not
+ * time: the hook cannot end before the test releases it. */
+static int others_served(struct it *t, struct pd_client *c2, const char *other)
+{
+	static int n;
+	char eid[32];
+	struct it_spec e;
+	struct it_io io = {0};
+	struct pd_client_reply r;
+	struct pd_error err = {0};
+	int st = -1, rc = -1;
+	snprintf(eid, sizeof(eid), "while-blocked-%d", n++);
+	it_spec_default(&e, t->rootfs);
+	it_spec_args(&e, "echo", "streamed", NULL);
+	TRY(it_sync(t, &t->c));
+	TRY(it_exec_run(t, other, eid, &e.proc, &io, &st));
+	TRY(it_expect_out(t, "an exec while a hook blocks", &io, st, "streamed\n", 0));
+	TRY(it_sync(t, &t->c));
+	if (pd_client_recv(c2, 0, &r, &err) == 0) {
+		pd_client_reply_free(&r);
+		EXPECT(0, "the call waiting for the hook was answered (%s) before the hook ended",
+		       pd_code_name(r.code));
+	}
+	rc = 0;
+out:
+	it_io_free(&io);
+	return rc;
+}
+
+/* Send method on c2, wait for the hook `kind` to start (in `log`), check that the agent
+ * serves others, release the hook (fifo), then the call must answer OK. */
+static int while_blocked(struct it *t, struct pd_client *c2, const char *method,
+			 const ProtobufCMessage *req, const char *log, const char *kind,
+			 const char *fifo, const char *other)
+{
+	struct pd_client_reply r;
+	struct pd_error err = {0};
+	uint32_t stream;
+	if (pd_client_send(c2, IT_SERVICE, method, req, 0, &stream, &err) < 0)
+		return it_why(t, "send %s: %s", method, err.msg);
+	if (hook_started(t, log, kind, NULL) < 0 || others_served(t, c2, other) < 0 ||
+	    release_hook(t, fifo) < 0)
+		return -1;
+	if (pd_client_recv(c2, IT_CALL_MS, &r, &err) < 0)
+		return it_why(t, "%s: no answer after its hook was released: %s", method, err.msg);
+	int code = r.code;
+	snprintf(t->msg, sizeof(t->msg), "%s", r.message);
+	pd_client_reply_free(&r);
+	if (code != 0)
+		return it_why(t, "%s: %s: %s", method, pd_code_name(code), t->msg);
+	return 0;
+}
+
+#define OTHER "hooks-other" /* the running container the blocked cases exec into */
+
+/* A prestart or createContainer hook blocks CreateContainer; the rest is served. */
+static int blocked_create(struct it *t, const char *cid, int kind, const char *label)
+{
+	struct hook_spec hs;
+	struct it_spec other;
+	struct pd_client c2 = {.fd = -1};
+	Grpc__CreateContainerRequest req;
+	char fifo[PATH_MAX + 16];
+	int rc = -1;
+	bool up = false;
+	hs_init(&hs, t, cid);
+	hs_add(&hs, kind, hs.script, 120, hs.script, hs.log, label, "block", NULL);
+	snprintf(fifo, sizeof(fifo), "%s.release", hs.log);
+	TRY(make_fifo(t, fifo));
+	TRY(it_up_sleeping(t, OTHER, &other));
+	up = true;
+	TRY(it_connect(t, &c2));
+	it_create_req(&req, cid, &hs.s);
+	TRY(while_blocked(t, &c2, "CreateContainer", &req.base, hs.log, label, fifo, OTHER));
+	rc = 0;
+out:
+	pd_client_close(&c2);
+	unlink(fifo);
+	if (up)
+		it_cleanup(t, OTHER, &rc);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+static int case_blocked_prestart(struct it *t)
+{
+	return blocked_create(t, "hooks-blocked-prestart", K_PRESTART, "prestart");
+}
+
+/* createContainer hooks run in the container child: the child waits for them, the agent
+ * only for the child's next message. */
+static int case_blocked_create_container(struct it *t)
+{
+	return blocked_create(t, "hooks-blocked-cc", K_CREATE_CONTAINER, "createContainer");
+}
+
+/* A startContainer hook (in the container, after START) blocks StartContainer only. */
+static int case_blocked_start_container(struct it *t)
+{
+	const char *cid = "hooks-blocked-sc";
+	struct hook_spec hs;
+	struct it_spec other;
+	struct pd_client c2 = {.fd = -1};
+	Grpc__StartContainerRequest req = GRPC__START_CONTAINER_REQUEST__INIT;
+	char fifo[PATH_MAX + 16], inside[PATH_MAX + 16];
+	int rc = -1;
+	bool up = false;
+	hs_init(&hs, t, cid);
+	snprintf(fifo, sizeof(fifo), "%s.release", hs.start_host);
+	snprintf(inside, sizeof(inside), "%s.release", hs.start_log);
+	hs_add(&hs, K_START_CONTAINER, "/bin/pdtest", 120, "hook", hs.start_log, "startContainer",
+	       "block", inside, NULL);
+	TRY(make_fifo(t, fifo));
+	TRY(it_up_sleeping(t, OTHER, &other));
+	up = true;
+	TRY(it_create(t, cid, &hs.s));
+	TRY(it_connect(t, &c2));
+	req.container_id = (char *)cid;
+	TRY(while_blocked(t, &c2, "StartContainer", &req.base, hs.start_host, "startContainer",
+			  fifo, OTHER));
+	rc = 0;
+out:
+	pd_client_close(&c2);
+	unlink(fifo);
+	if (up)
+		it_cleanup(t, OTHER, &rc);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* A prestart hook that never ends under a CreateContainer sent with a 3 s timeout: the
+ * answer is DEADLINE_EXCEEDED naming the hook, the agent serves at once, and the hook and
+ * the container child are gone (the hook's own 120 s timeout is not what ended it). */
+static int case_hook_past_call_deadline(struct it *t)
+{
+	const char *cid = "hooks-hook-deadline";
+	struct hook_spec hs;
+	struct it_snap before;
+	Grpc__CreateContainerRequest req;
+	char fifo[PATH_MAX + 16], want[PATH_MAX + 64];
+	int rc = -1;
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_PRESTART, hs.script, 120, hs.script, hs.log, "prestart", "block", NULL);
+	snprintf(fifo, sizeof(fifo), "%s.release", hs.log);
+	snprintf(want, sizeof(want), "stuck at: prestart hook 0 (%s)", hs.script);
+	TRY(make_fifo(t, fifo));
+	it_snap_take(t, &before);
+	it_create_req(&req, cid, &hs.s);
+	TRY(it_call_past_deadline(t, "CreateContainer", &req.base, want));
+	TRY(it_snap_same(t, &before, "a CreateContainer past its deadline in a prestart hook"));
+	EXPECT(it_remove_code(t, cid) == PD_NOT_FOUND, "RemoveContainer after it: %s",
+	       pd_code_name(t->code));
+	rc = 0;
+out:
+	unlink(fifo);
+	return rc;
+}
+
+/* A startContainer hook that never ends under a StartContainer sent with a 3 s timeout:
+ * DEADLINE_EXCEEDED naming the step, the agent serves at once, the init is killed (its
+ * WaitProcess answers 137) and the container can be removed. */
+static int case_start_past_call_deadline(struct it *t)
+{
+	const char *cid = "hooks-start-deadline";
+	struct hook_spec hs;
+	Grpc__StartContainerRequest req = GRPC__START_CONTAINER_REQUEST__INIT;
+	char fifo[PATH_MAX + 16], inside[PATH_MAX + 16];
+	int rc = -1, st = -1;
+	hs_init(&hs, t, cid);
+	snprintf(fifo, sizeof(fifo), "%s.release", hs.start_host);
+	snprintf(inside, sizeof(inside), "%s.release", hs.start_log);
+	hs_add(&hs, K_START_CONTAINER, "/bin/pdtest", 120, "hook", hs.start_log, "startContainer",
+	       "block", inside, NULL);
+	TRY(make_fifo(t, fifo));
+	TRY(it_create(t, cid, &hs.s));
+	req.container_id = (char *)cid;
+	TRY(it_call_past_deadline(t, "StartContainer", &req.base,
+				  "stuck at: startContainer hooks"));
+	TRY(it_wait(t, cid, cid, &st));
+	EXPECT(st == 128 + 9, "the init after a start past its deadline: status %d, want 137", st);
+	rc = 0;
+out:
+	unlink(fifo);
+	it_cleanup(t, cid, &rc);
+	return rc;
+}
+
+/* The connection of a CreateContainer goes while its prestart hook runs: the hook and the
+ * container child are killed and reaped, nothing is left, and the id is free again. */
+static int case_conn_closed_mid_hook(struct it *t)
+{
+	const char *cid = "hooks-conn-closed";
+	struct hook_spec hs;
+	struct it_snap before;
+	struct pd_client c2 = {.fd = -1};
+	struct pd_error err = {0};
+	Grpc__CreateContainerRequest req;
+	char fifo[PATH_MAX + 16], proc[64];
+	uint32_t stream;
+	long pid = -1;
+	int rc = -1;
+	hs_init(&hs, t, cid);
+	hs_add(&hs, K_PRESTART, hs.script, 120, hs.script, hs.log, "prestart", "block", NULL);
+	snprintf(fifo, sizeof(fifo), "%s.release", hs.log);
+	TRY(make_fifo(t, fifo));
+	it_snap_take(t, &before);
+	TRY(it_connect(t, &c2));
+	it_create_req(&req, cid, &hs.s);
+	EXPECT(pd_client_send(&c2, IT_SERVICE, "CreateContainer", &req.base, 0, &stream, &err) == 0,
+	       "send CreateContainer: %s", err.msg);
+	TRY(hook_started(t, hs.log, "prestart", &pid));
+	EXPECT(pid > 0, "the prestart hook's state has no pid");
+	snprintf(proc, sizeof(proc), "/proc/%ld", pid);
+	EXPECT(access(proc, F_OK) == 0, "the container child %ld is not there while its hook runs",
+	       pid);
+	pd_client_close(&c2);
+	/* Gone because its caller went, not at the hook's 120 s timeout: before any call of
+	 * ours could be answered late by an agent that waits for the hook. */
+	for (int64_t end = it_now_ms() + IT_CALL_MS; access(proc, F_OK) == 0;) {
+		EXPECT(it_now_ms() < end, "the container child %ld outlived its caller by %d ms",
+		       pid, IT_CALL_MS);
+		it_sleep_ms(20);
+	}
+	TRY(it_snap_same(t, &before, "a CreateContainer whose connection closed mid-hook"));
+	EXPECT(it_remove_code(t, cid) == PD_NOT_FOUND, "RemoveContainer after it: %s",
+	       pd_code_name(t->code));
+	/* The id, its cgroup and state are free: the same container can be made now. */
+	hs_init(&hs, t, cid);
+	TRY(it_create(t, cid, &hs.s));
+	rc = 0;
+out:
+	pd_client_close(&c2);
+	unlink(fifo);
+	it_cleanup(t, cid, &rc);
 	return rc;
 }
 
@@ -677,6 +1001,12 @@ static const struct it_case cases[] = {
     {"post_failures_are_warnings", case_post_failures_warn},
     {"post_hooks_do_not_block_the_agent", case_post_hooks_async},
     {"guest_hooks", case_guest_hooks},
+    {"blocked_prestart_hook_others_served", case_blocked_prestart},
+    {"blocked_create_container_hook_others_served", case_blocked_create_container},
+    {"blocked_start_container_hook_others_served", case_blocked_start_container},
+    {"hook_past_call_deadline_named", case_hook_past_call_deadline},
+    {"start_past_call_deadline_kills_the_init", case_start_past_call_deadline},
+    {"connection_closed_mid_hook_leaves_nothing", case_conn_closed_mid_hook},
     {NULL, NULL},
 };
 

@@ -20,9 +20,10 @@ hooks_make_dir() {
 	mkdir -p "$d"
 	cat >"$d/hook.sh" <<'SH'
 #!/bin/sh
-# hook.sh LOG KIND [fail|sleep|gate]: one line
+# hook.sh LOG KIND [fail|sleep|gate|block]: one line
 # "KIND env=$HOOK_ENV mnt=<its mount namespace> <state from stdin>"; then fail, sleep (until
-# killed), or wait until the test makes LOG.KIND.go (gate; at most about a minute).
+# killed), wait until the test makes LOG.KIND.go (gate; at most about a minute), or wait for a
+# line on the fifo LOG.release (block: the test says when the hook ends, not a clock).
 state=$(cat)
 printf '%s env=%s mnt=%s %s\n' "$2" "${HOOK_ENV:-}" "$(readlink /proc/self/ns/mnt)" "$state" \
 	>>"$1"
@@ -36,6 +37,7 @@ gate)
 		i=$((i + 1))
 	done
 	;;
+block) read -r line <"$1.release" ;;
 esac
 SH
 	chmod 755 "$d/hook.sh"

@@ -610,7 +610,8 @@ static int run(int argc, char **argv)
 			return printf("%s\n", strerror(errno)), 1;
 		return puts("ok"), 0;
 	}
-	if (!strcmp(cmd, "hook")) { /* hook LOG KIND [fail]: an OCI hook appending "KIND <stdin>" */
+	if (!strcmp(cmd, "hook")) { /* hook LOG KIND [fail|block FIFO]: an OCI hook appending
+				     * "KIND <stdin>", then failing or waiting for FIFO */
 		if (argc < 3)
 			return guest_hook();
 		char state[65536];
@@ -624,6 +625,13 @@ static int run(int argc, char **argv)
 			return 1;
 		fprintf(f, "%s %s\n", argv[2], state);
 		fclose(f);
+		if (argc > 4 && !strcmp(argv[3], "block")) { /* until a line comes on fifo argv[4] */
+			char line[16];
+			int fd = open(argv[4], O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || read(fd, line, sizeof(line)) <= 0)
+				return 5;
+			close(fd);
+		}
 		return argc > 3 && !strcmp(argv[3], "fail") ? 4 : 0;
 	}
 	if (!strcmp(cmd, "fdrace"))

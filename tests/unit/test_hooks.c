@@ -1,6 +1,7 @@
 /* OCI hooks: agent/rpc/oci_hooks.c (Spec.Hooks -> config, refusals), agent/container/hooks.c
- * and hooks_guest.c (state document, guest directory, running with a bounded wait), and
- * agent/sandbox/hooks_run.c with pd_proctable_reap_pid (statuses from the process table).
+ * and hooks_guest.c (state document, guest directory, the container child's runner with a
+ * bounded wait), and hooks_seq.c: the agent's hooks from the event loop, their statuses
+ * from the process table, their timeouts timers.
  * Hooks here are /bin/sh scripts written to a temporary directory. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,21 +13,26 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/container/config.h"
 #include "agent/container/hooks.h"
+#include "agent/container/hooks_seq.h"
+#include "agent/loop.h"
 #include "agent/proctable.h"
 #include "agent/rpc/oci_hooks.h"
-#include "agent/sandbox/hooks_run.h"
 #include "oci.pb-c.h"
 
 static char dir[PATH_MAX]; /* the temporary directory */
@@ -121,7 +127,7 @@ static void test_convert(void **state)
 	s.h[0].env = s.env;
 	s.h[0].n_env = 1;
 	s.h[0].timeout = 5;
-	s.h[1].timeout = 1000; /* lowered to the cap */
+	s.h[1].timeout = PD_HOOK_MAX_TIMEOUT; /* the spec's own, however long: no cap */
 	s.hooks.poststop = &s.hp[1];
 	s.hooks.n_poststop = 1;
 	s.h[2].path = "/does/not/exist/in/the/agent"; /* resolved in the container: not here */
@@ -148,6 +154,8 @@ static void test_convert(void **state)
 	assert_string_equal(q->args[0], ok_sh);
 	assert_null(q->env[0]);
 	assert_int_equal(q->timeout_s, PD_HOOK_MAX_TIMEOUT);
+	assert_int_equal(pd_hooks_budget_ms(h, PD_HOOK_POSTSTOP),
+			 (int64_t)PD_HOOK_MAX_TIMEOUT * 1000 + 1000);
 	assert_string_equal(h->oci_version, "1.1.0");
 	assert_int_equal(h->n_annotations, 1);
 	assert_string_equal(h->annotation_values[0], "v\"q");
@@ -173,6 +181,7 @@ enum mutation {
 	M_DOTDOT,
 	M_EMPTY,
 	M_NEG_TIMEOUT,
+	M_HUGE_TIMEOUT,
 	M_BAD_ENV,
 	M_TOO_MANY,
 	M_TOO_MANY_ARGS,
@@ -208,6 +217,9 @@ static void mutate(struct spec *s, enum mutation m)
 	case M_NEG_TIMEOUT:
 		s->h[0].timeout = -1;
 		break;
+	case M_HUGE_TIMEOUT:
+		s->h[0].timeout = PD_HOOK_MAX_TIMEOUT + 1;
+		break;
 	case M_BAD_ENV:
 		s->h[0].env = bad_env, s->h[0].n_env = 1;
 		break;
@@ -241,6 +253,7 @@ static void test_refused(void **state)
 	    {M_DOTDOT, "Hooks.Prestart[0]"},
 	    {M_EMPTY, "Path is empty"},
 	    {M_NEG_TIMEOUT, "negative"},
+	    {M_HUGE_TIMEOUT, "more than a day"},
 	    {M_BAD_ENV, "Env[0]"},
 	    {M_TOO_MANY, "max 32"},
 	    {M_TOO_MANY_ARGS, "more than"},
@@ -458,70 +471,215 @@ static void test_run_local(void **state)
 	pd_arena_free(&cfg.arena);
 }
 
-/* The agent's way: the status comes from the process table. */
-static int reaped_status = -1;
+/* ---- the agent's hooks from the loop (hooks_seq.c) -------------------------------------- */
 
-static void on_exit_cb(struct pd_proc_watch *w, int status)
+/* A loop as the agent's: SIGCHLD through a signalfd into the process table, and a ticker
+ * that counts its turns (the loop serves while a hook runs) and stops it when told. */
+static struct pd_loop loop;
+static struct pd_watch sigchld_w, ticker;
+static bool (*stop_when)(void);
+static uint64_t stop_at_ms;
+static const char *release_fifo; /* the ticker writes a line to it once a reader is there */
+
+static void on_sigchld(struct pd_loop *l, struct pd_watch *w, uint32_t events)
 {
-	reaped_status = status;
+	struct signalfd_siginfo si;
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si))
+		;
+	pd_proctable_reap();
 }
 
-static void test_reap_pid(void **state)
+static void on_tick(struct pd_loop *l, struct pd_watch *w, uint32_t events)
 {
-	struct pd_proc_watch w;
-	struct pd_error err = {0};
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(3);
-	pd_proc_watch_add(&w, pid, on_exit_cb);
-	assert_int_equal(pd_hook_wait_exit(pid, 5000, &err), 0);
-	/* Waiting did not reap it: the table does, once. */
-	assert_int_equal(pd_proctable_reap_pid(pid), 1);
-	assert_true(WIFEXITED(reaped_status) && WEXITSTATUS(reaped_status) == 3);
-	assert_int_equal(pd_proctable_reap_pid(pid), -1); /* no longer registered */
-
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		pause();
-		_exit(0);
+	uint64_t n;
+	if (read(w->fd, &n, sizeof(n)) < 0)
+		return;
+	if (release_fifo) {
+		/* A writer opens only once the hook reads (ENXIO before): no wait either way. */
+		int fd = open(release_fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			assert_int_equal(write(fd, "go\n", 3), 3);
+			close(fd);
+			release_fifo = NULL;
+		}
 	}
-	pd_proc_watch_add(&w, pid, on_exit_cb);
-	assert_int_equal(pd_hook_wait_exit(pid, 100, &err), 1); /* still running */
-	assert_int_equal(pd_proctable_reap_pid(pid), 0);
-	kill(pid, SIGKILL);
-	assert_int_equal(pd_hook_wait_exit(pid, 5000, &err), 0);
-	assert_int_equal(pd_proctable_reap_pid(pid), 1);
-	assert_true(WIFSIGNALED(reaped_status) && WTERMSIG(reaped_status) == SIGKILL);
+	if ((stop_when && stop_when()) || pd_test_now_ms() > stop_at_ms)
+		pd_loop_stop(l);
 }
 
-static void test_run_agent(void **state)
+static void loop_open(void)
+{
+	struct pd_error err = {0};
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	assert_int_equal(pd_loop_init(&loop, &err), 0);
+	sigchld_w.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	sigchld_w.fn = on_sigchld;
+	ticker.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ticker.fn = on_tick;
+	struct itimerspec its = {.it_interval = {.tv_nsec = 20000000},
+				 .it_value = {.tv_nsec = 20000000}};
+	timerfd_settime(ticker.fd, 0, &its, NULL);
+	assert_int_equal(pd_loop_add(&loop, &sigchld_w, EPOLLIN, &err), 0);
+	assert_int_equal(pd_loop_add(&loop, &ticker, EPOLLIN, &err), 0);
+}
+
+static void loop_close(void)
+{
+	close(sigchld_w.fd);
+	close(ticker.fd);
+	pd_loop_close(&loop);
+}
+
+/* Run the loop until cond() holds, for at most PD_TEST_WAIT_S. */
+static void run_until(bool (*cond)(void), const char *what)
+{
+	struct pd_error err = {0};
+	uint64_t end = pd_test_now_ms() + PD_TEST_WAIT_S * 1000ull;
+	stop_when = cond;
+	stop_at_ms = end;
+	while (!cond()) {
+		if (pd_test_now_ms() > end)
+			fail_msg("waited %d s for %s", PD_TEST_WAIT_S, what);
+		loop.stop = false;
+		assert_int_equal(pd_loop_run(&loop, &err), 0);
+	}
+}
+
+struct seq_end {
+	struct pd_hook_seq seq;
+	int calls;
+	bool failed;
+	struct pd_error err;
+};
+
+static struct seq_end *cur;
+
+static void seq_done(struct pd_hook_seq *s, const struct pd_error *err)
+{
+	struct seq_end *e = pd_container_of(s, struct seq_end, seq);
+	e->calls++;
+	e->failed = err != NULL;
+	if (err)
+		e->err = *err;
+}
+
+static bool seq_ended(void)
+{
+	return cur->calls > 0;
+}
+
+static void seq_start(struct seq_end *e, const struct pd_hooks *hooks, int k0, int k1,
+		      bool must_pass)
+{
+	struct pd_error err = {0};
+	memset(e, 0, sizeof(*e));
+	pd_hook_seq_init(&e->seq);
+	e->seq.hooks = hooks;
+	e->seq.kinds[0] = k0;
+	e->seq.kinds[1] = k1;
+	e->seq.must_pass = must_pass;
+	e->seq.done = seq_done;
+	snprintf(e->seq.cid, sizeof(e->seq.cid), "c1");
+	assert_int_equal(pd_hook_seq_start(&e->seq, &loop, "{}", 2, &err), 0);
+	assert_true(pd_hook_seq_busy(&e->seq));
+	cur = e;
+}
+
+static bool no_child_left(void)
+{
+	return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+}
+
+static bool marked(void)
+{
+	char mark[PATH_MAX + 16];
+	snprintf(mark, sizeof(mark), "%s/second-ran", dir);
+	return access(mark, F_OK) == 0;
+}
+
+static void test_seq(void **state)
 {
 	struct pd_container_config cfg;
+	struct seq_end e;
 	struct pd_error err = {0};
 	char mark[PATH_MAX + 16], script[2 * PATH_MAX];
+	loop_open();
 	cfg_init(&cfg);
-	cfg.rootfs = "/run/c1/rootfs";
 	snprintf(mark, sizeof(mark), "%s/second-ran", dir);
 	snprintf(script, sizeof(script), "#!/bin/sh\ntouch '%s'\n", mark);
+	/* Nothing of these kinds: nothing runs, no done. */
+	memset(&e, 0, sizeof(e));
+	pd_hook_seq_init(&e.seq);
+	e.seq.hooks = cfg.hooks;
+	e.seq.kinds[0] = PD_HOOK_PRESTART;
+	e.seq.kinds[1] = -1;
+	assert_int_equal(pd_hook_seq_start(&e.seq, &loop, "{}", 2, &err), 1);
+	assert_false(pd_hook_seq_busy(&e.seq));
+
+	/* poststart: a failure is a warning, the next hook runs, done says all passed. */
 	one_hook(&cfg, PD_HOOK_POSTSTART, "#!/bin/sh\nexit 1\n", 5);
 	one_hook(&cfg, PD_HOOK_POSTSTART, script, 5);
-	/* poststart: a failure is a warning, the next hook runs. */
-	assert_int_equal(pd_hooks_run_agent(&cfg, PD_HOOK_POSTSTART, "running", 1, &err), 0);
-	assert_int_equal(access(mark, F_OK), 0);
+	seq_start(&e, cfg.hooks, PD_HOOK_POSTSTART, -1, false);
+	run_until(seq_ended, "the poststart hooks to end");
+	assert_int_equal(e.calls, 1);
+	assert_false(e.failed);
+	assert_true(marked());
+
+	/* prestart then createRuntime, must pass: the first failure ends the run, named. */
 	one_hook(&cfg, PD_HOOK_PRESTART, "#!/bin/sh\nkill -9 $$\n", 5);
-	assert_int_equal(pd_hooks_run_agent(&cfg, PD_HOOK_PRESTART, "creating", 1, &err), -1);
-	assert_int_equal(err.code, PD_FAILED_PRECONDITION);
-	assert_non_null(strstr(err.msg, "prestart hook 0 ("));
-	assert_non_null(strstr(err.msg, "killed by signal 9"));
-	one_hook(&cfg, PD_HOOK_CREATE_RUNTIME, "#!/bin/sh\nexec sleep 20\n", 1);
-	assert_int_equal(pd_hooks_run_agent(&cfg, PD_HOOK_CREATE_RUNTIME, "creating", 1, &err), -1);
-	assert_int_equal(err.code, PD_DEADLINE_EXCEEDED);
-	/* Everything was reaped through the table: no child is left. */
-	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-	assert_int_equal(errno, ECHILD);
+	one_hook(&cfg, PD_HOOK_CREATE_RUNTIME, script, 5);
+	unlink(mark);
+	seq_start(&e, cfg.hooks, PD_HOOK_PRESTART, PD_HOOK_CREATE_RUNTIME, true);
+	run_until(seq_ended, "the prestart hook to fail");
+	assert_true(e.failed);
+	assert_int_equal(e.err.code, PD_FAILED_PRECONDITION);
+	assert_non_null(strstr(e.err.msg, "prestart hook 0 ("));
+	assert_non_null(strstr(e.err.msg, "killed by signal 9"));
+	assert_false(marked()); /* createRuntime did not run */
 	pd_arena_free(&cfg.arena);
+
+	/* A hook that waits for the loop: it reads a fifo that only a loop event (the ticker)
+	 * writes. It ends well inside its 60 s timeout only if the loop runs meanwhile. */
+	char fifo[PATH_MAX + 16], waiter[2 * PATH_MAX];
+	snprintf(fifo, sizeof(fifo), "%s/release", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(waiter, sizeof(waiter), "#!/bin/sh\nread line <'%s'\n[ \"$line\" = go ]\n", fifo);
+	cfg_init(&cfg);
+	one_hook(&cfg, PD_HOOK_PRESTART, waiter, 60);
+	seq_start(&e, cfg.hooks, PD_HOOK_PRESTART, PD_HOOK_CREATE_RUNTIME, true);
+	release_fifo = fifo;
+	run_until(seq_ended, "the hook released from the loop");
+	assert_false(e.failed); /* released, not timed out */
+	assert_null(release_fifo);
+	pd_arena_free(&cfg.arena);
+
+	/* A hook over its timeout is killed, and named. */
+	cfg_init(&cfg);
+	one_hook(&cfg, PD_HOOK_CREATE_RUNTIME, "#!/bin/sh\nexec sleep 20\n", 1);
+	seq_start(&e, cfg.hooks, PD_HOOK_PRESTART, PD_HOOK_CREATE_RUNTIME, true);
+	char step[128];
+	assert_non_null(strstr(pd_hook_seq_step(&e.seq, step, sizeof(step)),
+			       "createRuntime hook 0 ("));
+	run_until(seq_ended, "the createRuntime hook's timeout");
+	assert_int_equal(e.err.code, PD_DEADLINE_EXCEEDED);
+	assert_non_null(strstr(e.err.msg, "timed out after 1 s"));
+	pd_arena_free(&cfg.arena);
+
+	/* Cancelled: no done, the hook (and its group) killed, reaped by the table. */
+	cfg_init(&cfg);
+	one_hook(&cfg, PD_HOOK_POSTSTOP, "#!/bin/sh\nsleep 31.3 &\nwait\n", 30);
+	seq_start(&e, cfg.hooks, PD_HOOK_POSTSTOP, -1, false);
+	PD_WAIT_UNTIL(count_procs_with_arg("31.3") == 1, "the hook's background sleep to start");
+	pd_hook_seq_cancel(&e.seq);
+	assert_false(pd_hook_seq_busy(&e.seq));
+	run_until(no_child_left, "the cancelled hook to be reaped");
+	assert_int_equal(e.calls, 0);
+	PD_WAIT_UNTIL(count_procs_with_arg("31.3") == 0, "the cancelled hook's background sleep");
+	pd_arena_free(&cfg.arena);
+	loop_close();
 }
 
 int main(void)
@@ -529,8 +687,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_convert),   cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_guest_dir), cmocka_unit_test(test_state),
-	    cmocka_unit_test(test_run_local), cmocka_unit_test(test_reap_pid),
-	    cmocka_unit_test(test_run_agent),
+	    cmocka_unit_test(test_run_local), cmocka_unit_test(test_seq),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
