@@ -19,7 +19,7 @@ set -euo pipefail
 CORE_PKGS=(build-essential musl-tools protobuf-c-compiler libprotobuf-c-dev libjsmn-dev
 	qemu-system-x86 busybox-static linux-image-amd64 libcmocka-dev gperf cpio dpkg-dev
 	clang lld libclang-rt-14-dev # the fuzz targets (libFuzzer lives in libclang-rt)
-	libcap-ng-dev libseccomp-dev pkg-config file iproute2 util-linux xz-utils zstd
+	libcap-ng-dev libseccomp-dev pkg-config file iproute2 util-linux procps xz-utils zstd
 	python3 # the QEMU namespace checks read JSON with it
 	e2fsprogs xfsprogs # the storage tests build ext4 and xfs disk images
 	runc) # runc: the tests make their OCI bundles with `runc spec`, as a user would
